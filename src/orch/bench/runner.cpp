@@ -1,0 +1,349 @@
+#include <orch/bench/runner.hpp>
+#include <orch/bench/scoring.hpp>
+#include <orch/core/error.hpp>
+#include <orch/provider/provider.hpp>
+#include <orch/util/clock.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <fmt/format.h>
+#include <mutex>
+#include <ostream>
+
+#ifndef ORCH_VERSION
+#define ORCH_VERSION "0.0.0"
+#endif
+#ifndef ORCH_GIT_REV
+#define ORCH_GIT_REV ""
+#endif
+
+namespace orch::bench {
+
+BenchPlan plan_bench(const config::ProvidersConfig& providers, const BenchOptions& options) {
+    BenchPlan plan;
+    config::Problems problems;
+    if (options.targets.empty()) {
+        for (const auto& m : providers.models) {
+            plan.targets.push_back(&m);
+        }
+    }
+    for (const auto& name : options.targets) {
+        if (const config::ModelConfig* m = providers.find_model(name)) {
+            plan.targets.push_back(m);
+        } else {
+            problems.add(config::Location{providers.path, 0, 0}, "--target",
+                         fmt::format("no model named \"{}\" in [models]", name));
+        }
+    }
+    for (const auto& dir : options.suite_paths) {
+        auto files = config::suite_files(dir);
+        if (files.empty()) {
+            problems.add(config::Location{dir, 0, 0}, "", "no suite files (*.toml) here");
+        }
+        for (const auto& file : files) {
+            try {
+                plan.suites.push_back(config::load_suite(file));
+            } catch (const Error& e) {
+                problems.add_located(e.what());
+            }
+        }
+    }
+    for (const auto& suite : plan.suites) {
+        for (const auto& other : plan.suites) {
+            if (&other != &suite && other.name == suite.name && &other < &suite) {
+                problems.add(suite.where, "name",
+                             fmt::format("suite name \"{}\" is also used by {}", suite.name, other.path));
+            }
+        }
+        config::DatasetReader reader(suite);
+        config::Task task;
+        std::int64_t rows = 0;
+        while (reader.next(task, problems)) {
+            ++rows;
+            for (const auto& p : check_evaluators(task)) {
+                problems.add(task.where, "evaluators", p);
+            }
+        }
+        if (rows == 0) {
+            problems.add(config::Location{suite.dataset_path, 0, 0}, "", "the dataset has no usable rows");
+        }
+        plan.tasks += rows;
+    }
+    problems.throw_if_any();
+    return plan;
+}
+
+namespace {
+
+struct Work {
+    std::shared_ptr<const config::Task> task;
+    const config::Suite* suite = nullptr;
+    const config::ModelConfig* model = nullptr;
+    std::int64_t repeat = 0;
+};
+
+struct Done {
+    Work work;
+    provider::Outcome outcome;
+};
+
+// Walks suites → rows → targets → repeats lazily, so memory stays flat with dataset size.
+class WorkSource {
+  public:
+    WorkSource(const BenchPlan& plan, const BenchOptions& options,
+               const std::unordered_set<std::string>& done)
+        : m_plan(plan), m_options(options), m_done(done) {}
+
+    bool next(Work& out) {
+        while (true) {
+            if (m_task && m_target < m_plan.targets.size()) {
+                out = Work{m_task, &m_plan.suites[m_suite], m_plan.targets[m_target], m_repeat};
+                if (++m_repeat >= m_options.repeats) {
+                    m_repeat = 0;
+                    ++m_target;
+                }
+                if (m_done.count(store::work_key(out.suite->name, out.task->id, out.model->name,
+                                                 out.repeat)) != 0) {
+                    continue; // finished before a resume
+                }
+                return true;
+            }
+            if (!advance_task()) {
+                return false;
+            }
+        }
+    }
+
+  private:
+    bool advance_task() {
+        while (m_suite < m_plan.suites.size()) {
+            if (!m_reader) {
+                m_reader = std::make_unique<config::DatasetReader>(m_plan.suites[m_suite]);
+            }
+            config::Task t;
+            config::Problems ignored; // checked by plan_bench
+            if (m_reader->next(t, ignored)) {
+                m_task = std::make_shared<const config::Task>(std::move(t));
+                m_target = 0;
+                m_repeat = 0;
+                return true;
+            }
+            m_reader.reset();
+            ++m_suite;
+        }
+        m_task.reset();
+        return false;
+    }
+
+    const BenchPlan& m_plan;
+    const BenchOptions& m_options;
+    const std::unordered_set<std::string>& m_done;
+    std::size_t m_suite = 0;
+    std::unique_ptr<config::DatasetReader> m_reader;
+    std::shared_ptr<const config::Task> m_task;
+    std::size_t m_target = 0;
+    std::int64_t m_repeat = 0;
+};
+
+Request make_request(const Work& w, std::uint64_t seed) {
+    Request r;
+    r.messages = w.task->messages;
+    r.params = w.task->params;
+    r.task_type = w.task->type;
+    r.key = fmt::format("{}/{}/{}", w.suite->name, w.task->id, w.repeat);
+    r.seed = seed;
+    r.sim_hint = SimHint{w.task->type, w.task->reference, w.task->choices, w.task->difficulty};
+    return r;
+}
+
+store::ResultRow make_row(std::int64_t run_id, const Done& d) {
+    const Work& w = d.work;
+    store::ResultRow row;
+    row.run_id = run_id;
+    row.suite = w.suite->name;
+    row.suite_hash = w.suite->content_hash;
+    row.task_id = w.task->id;
+    row.task_type = w.task->type;
+    row.target = w.model->name;
+    row.model = w.model->name;
+    row.repeat = w.repeat;
+    row.threshold = w.task->threshold;
+    if (!d.outcome) {
+        const ProviderError& e = d.outcome.error();
+        row.status = "error";
+        row.error_kind = to_string(e.kind);
+        row.error = e.message;
+        row.latency_ms = e.latency_ms;
+        row.retries = e.retries;
+        row.simulated = w.model->sim.has_value();
+        return row;
+    }
+    const Completion& c = d.outcome.value();
+    row.input_tokens = c.usage.input_tokens;
+    row.output_tokens = c.usage.output_tokens;
+    row.tokens_estimated = c.usage.estimated;
+    row.cost_usd = c.cost_usd;
+    row.latency_ms = c.latency_ms;
+    row.ttft_ms = c.ttft_ms;
+    row.retries = c.retries;
+    row.output = c.text;
+    row.simulated = c.simulated;
+    TaskScore ts = score_task(*w.task, c.text, c.latency_ms, c.cost_usd);
+    row.evaluations = std::move(ts.evaluations);
+    if (ts.scored) {
+        row.status = "scored";
+        row.score = ts.score;
+        row.passed = ts.passed;
+    } else {
+        row.status = "unscored";
+        row.error_kind = "evaluator";
+        row.error = ts.reason;
+    }
+    return row;
+}
+
+} // namespace
+
+BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan& plan,
+                       const BenchOptions& options, store::Store& store, std::ostream& progress) {
+    BenchOutcome outcome;
+    std::unordered_set<std::string> done_keys;
+    bool simulated = true;
+    for (const auto* m : plan.targets) {
+        simulated = simulated && providers.provider_of(*m).protocol == "sim";
+    }
+    if (options.resume_run) {
+        auto run = store.run(*options.resume_run);
+        if (!run) {
+            throw Error(ErrorKind::config, fmt::format("--resume: no run {} in the database", *options.resume_run));
+        }
+        outcome.run_id = run->id;
+        done_keys = store.done_keys(run->id);
+        store.set_run_status(run->id, "running", false);
+    } else {
+        store::RunInfo run;
+        run.started_at = util::now_iso8601();
+        run.command = options.command_line;
+        run.orch_version = ORCH_VERSION;
+        run.git_rev = ORCH_GIT_REV;
+        run.providers_hash = providers.content_hash;
+        run.seed = options.seed;
+        run.repeats = options.repeats;
+        for (const auto* m : plan.targets) {
+            run.targets.push_back(m->name);
+        }
+        for (const auto& s : plan.suites) {
+            run.suites[s.name] = s.content_hash;
+        }
+        run.simulated = simulated;
+        outcome.run_id = store.create_run(run);
+    }
+
+    provider::ProviderSet provider_set(providers, provider::ProviderOptions{options.sim_sleep});
+    WorkSource source(plan, options, done_keys);
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<Done> finished;
+    std::map<std::string, std::int64_t> provider_in_flight;
+    std::map<std::string, std::deque<Work>> waiting; // held back by a provider's own limit
+    std::size_t waiting_count = 0;
+    std::int64_t in_flight = 0;
+    bool source_done = false;
+    bool stopping = false;
+    std::int64_t total = plan.tasks * static_cast<std::int64_t>(plan.targets.size()) * options.repeats;
+    std::int64_t completed = static_cast<std::int64_t>(done_keys.size());
+    double last_progress = 0;
+
+    auto launch = [&](Work w) {
+        const auto& pcfg = providers.provider_of(*w.model);
+        ++in_flight;
+        ++provider_in_flight[pcfg.name];
+        Request req = make_request(w, options.seed);
+        provider_set.for_model(*w.model).start(*w.model, std::move(req),
+                                               [&, w](provider::Outcome o) {
+                                                   std::lock_guard lock(mutex);
+                                                   finished.push_back(Done{w, std::move(o)});
+                                                   cv.notify_one();
+                                               });
+    };
+    auto has_room = [&](const config::ModelConfig& m) {
+        const auto& pcfg = providers.provider_of(m);
+        return provider_in_flight[pcfg.name] < pcfg.max_concurrency;
+    };
+    // Dispatch as much as the limits allow: first work held for a provider, then new work.
+    auto fill = [&]() {
+        for (auto& [name, queue] : waiting) {
+            while (!stopping && in_flight < options.jobs && !queue.empty() && has_room(*queue.front().model)) {
+                Work w = std::move(queue.front());
+                queue.pop_front();
+                --waiting_count;
+                launch(std::move(w));
+            }
+        }
+        while (!stopping && !source_done && in_flight < options.jobs &&
+               waiting_count < static_cast<std::size_t>(options.jobs) * 4) {
+            Work w;
+            if (!source.next(w)) {
+                source_done = true;
+                break;
+            }
+            if (has_room(*w.model)) {
+                launch(std::move(w));
+            } else {
+                waiting[providers.provider_of(*w.model).name].push_back(std::move(w));
+                ++waiting_count;
+            }
+        }
+    };
+
+    std::vector<store::ResultRow> batch;
+    while (true) {
+        if (options.stop != nullptr && options.stop->load()) {
+            stopping = true;
+        }
+        fill();
+        if (in_flight == 0 && (stopping || (source_done && waiting_count == 0))) {
+            break;
+        }
+        std::vector<Done> ready;
+        {
+            std::unique_lock lock(mutex);
+            cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return !finished.empty(); });
+            ready.swap(finished);
+        }
+        for (auto& d : ready) {
+            --in_flight;
+            --provider_in_flight[providers.provider_of(*d.work.model).name];
+            batch.push_back(make_row(outcome.run_id, d));
+            const auto& row = batch.back();
+            outcome.cost_usd += row.cost_usd;
+            outcome.errors += row.status == "error";
+            outcome.unscored += row.status == "unscored";
+        }
+        // Group commit: everything that completed since the last commit, in one transaction.
+        store.add_results(batch);
+        outcome.results += static_cast<std::int64_t>(batch.size());
+        completed += static_cast<std::int64_t>(batch.size());
+        batch.clear();
+        if (options.max_cost_usd && outcome.cost_usd >= *options.max_cost_usd && !stopping) {
+            stopping = true;
+            outcome.status = "budget_exceeded";
+        }
+        if (options.progress && (util::monotonic_ms() - last_progress > 100 || in_flight == 0)) {
+            last_progress = util::monotonic_ms();
+            progress << fmt::format("\r[{}/{}] {} in flight, {} errors, ${:.4f}   ", completed, total,
+                                    in_flight, outcome.errors, outcome.cost_usd)
+                     << std::flush;
+        }
+    }
+    if (options.progress) {
+        progress << "\n";
+    }
+    if (outcome.status.empty()) {
+        outcome.status = stopping ? "interrupted" : "completed";
+    }
+    store.set_run_status(outcome.run_id, outcome.status, true);
+    return outcome;
+}
+
+} // namespace orch::bench

@@ -1,0 +1,54 @@
+#pragma once
+// `orch bench`: suites × targets × repeats, fanned out with bounded concurrency, every
+// result committed to the database as it completes, resumable after any interruption.
+#include <orch/config/providers.hpp>
+#include <orch/config/suite.hpp>
+#include <orch/store/store.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace orch::bench {
+
+struct BenchOptions {
+    std::vector<std::string> suite_paths = {"tasks"};
+    std::vector<std::string> targets; // model names; empty = every model in providers.toml
+    std::int64_t jobs = 16;
+    std::uint64_t seed = 42;
+    std::int64_t repeats = 1;
+    bool sim_sleep = false;
+    std::optional<double> max_cost_usd;
+    std::optional<std::int64_t> resume_run;
+    std::string command_line;
+    bool progress = false; // a live progress line on the error stream
+    const std::atomic<bool>* stop = nullptr; // set by SIGINT: finish in-flight work, then stop
+};
+
+// Everything a run needs, loaded and checked before anything is written.
+struct BenchPlan {
+    std::vector<config::Suite> suites;
+    std::vector<const config::ModelConfig*> targets;
+    std::int64_t tasks = 0; // dataset rows over all suites
+};
+
+// Loads every suite and dataset and checks every row and evaluator; throws
+// orch::Error(config) listing every problem (nothing is written).
+BenchPlan plan_bench(const config::ProvidersConfig& providers, const BenchOptions& options);
+
+struct BenchOutcome {
+    std::int64_t run_id = 0;
+    std::string status; // completed | interrupted | budget_exceeded
+    std::int64_t results = 0; // written by this invocation
+    std::int64_t errors = 0;
+    std::int64_t unscored = 0;
+    double cost_usd = 0;
+};
+
+BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan& plan,
+                       const BenchOptions& options, store::Store& store, std::ostream& progress);
+
+} // namespace orch::bench

@@ -1,0 +1,28 @@
+#pragma once
+// Scores one output against a task's evaluators: the weighted mean of their scores, and
+// whether it meets the task's threshold. An evaluator that cannot run makes the task
+// unscored (with its reason), never a silent 0 or 1.
+#include <orch/config/suite.hpp>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+namespace orch::bench {
+
+struct TaskScore {
+    bool scored = false;
+    double score = 0;
+    bool passed = false;
+    nlohmann::json evaluations = nlohmann::json::array(); // [{kind, weight, ok, score, reason}]
+    std::string reason; // why it is unscored
+};
+
+TaskScore score_task(const config::Task& task, const std::string& output, double latency_ms,
+                     double cost_usd);
+
+// Checks every evaluator of a task can be built (known kind, valid parameters); returns
+// the problems as "kind: what" sentences.
+std::vector<std::string> check_evaluators(const config::Task& task);
+
+} // namespace orch::bench

@@ -1,0 +1,84 @@
+#include <orch/cli/context.hpp>
+#include <orch/cli/main.hpp>
+#include <orch/config/providers.hpp>
+#include <orch/core/error.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <unistd.h>
+
+#ifndef ORCH_VERSION
+#define ORCH_VERSION "0.0.0"
+#endif
+
+namespace orch::cli {
+
+bool Context::color() const { return out_is_tty && !no_color && std::getenv("NO_COLOR") == nullptr; }
+
+config::ProvidersConfig Context::load_providers() const { return config::load_providers(providers_path); }
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    Context ctx{out, err};
+    ctx.out_is_tty = &out == &std::cout && isatty(STDOUT_FILENO) != 0;
+    ctx.err_is_tty = &err == &std::cerr && isatty(STDERR_FILENO) != 0;
+    for (const auto& a : args) {
+        ctx.command_line += (ctx.command_line.empty() ? "orch " : " ") + a;
+    }
+    CLI::App app{"orch: which model, or which routing policy, should own each step of your "
+                 "workload — with evidence.",
+                 "orch"};
+    app.set_version_flag("--version", std::string("orch ") + ORCH_VERSION);
+    app.option_defaults()->always_capture_default();
+    app.add_option("--providers", ctx.providers_path, "providers.toml to read")->capture_default_str();
+    app.add_option("--db", ctx.db_path, "results database (SQLite)")->capture_default_str();
+    app.add_flag("-v,--verbose", ctx.verbose, "more detail on errors");
+    app.add_flag("--no-color", ctx.no_color, "never colour output (NO_COLOR is honoured too)");
+    app.require_subcommand(1);
+    app.fallthrough();
+
+    add_bench_command(app, ctx);
+    add_report_command(app, ctx);
+    add_tasks_command(app, ctx);
+    add_providers_command(app, ctx);
+    add_runs_command(app, ctx);
+
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    try {
+        app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) { // --help, --version
+            app.exit(e, out, err);
+            return 0;
+        }
+        err << "orch: error: " << e.what() << "\n";
+        err << "Run 'orch --help' (or 'orch COMMAND --help') for usage.\n";
+        return static_cast<int>(ErrorKind::config);
+    } catch (const Error& e) {
+        // One line a problem, each a complete sentence with its location.
+        std::string msg = e.what();
+        size_t start = 0;
+        while (start <= msg.size()) {
+            size_t nl = msg.find('\n', start);
+            err << "orch: error: " << msg.substr(start, nl - start) << "\n";
+            if (nl == std::string::npos) {
+                break;
+            }
+            start = nl + 1;
+        }
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        err << "orch: error: internal: " << e.what() << "\n";
+        return static_cast<int>(ErrorKind::internal);
+    }
+    return ctx.exit_code;
+}
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::ios::sync_with_stdio(false);
+    int code = run(args, std::cout, std::cerr);
+    std::cout.flush();
+    return code;
+}
+
+} // namespace orch::cli

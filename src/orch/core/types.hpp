@@ -1,0 +1,87 @@
+#pragma once
+// The shared vocabulary: messages, requests, completions, usage and provider errors.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace orch {
+
+struct Message {
+    std::string role; // system | user | assistant
+    std::string content;
+};
+
+struct GenParams {
+    std::optional<double> temperature;
+    std::optional<std::int64_t> max_tokens;
+    std::optional<double> top_p;
+};
+
+// What the simulated fleet needs to play a model that "knows" the task: the task type,
+// the reference answer and the answer space. Real providers never see it.
+struct SimHint {
+    std::string task_type;
+    nlohmann::json reference;
+    nlohmann::json choices = nlohmann::json::array();
+    double difficulty = 0.5;
+};
+
+struct Request {
+    std::vector<Message> messages;
+    GenParams params;
+    std::string task_type;
+    // Stable identity of the unit of work (suite, task, repeat): seeds the simulated fleet.
+    std::string key;
+    std::uint64_t seed = 0;
+    std::optional<SimHint> sim_hint;
+};
+
+struct Usage {
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    std::int64_t cached_input_tokens = 0;
+    bool estimated = false; // true when the provider did not report usage
+};
+
+struct Completion {
+    std::string text;
+    Usage usage;
+    double cost_usd = 0;
+    double latency_ms = 0;
+    std::optional<double> ttft_ms;
+    std::string model;         // the model name in providers.toml
+    std::string provider_model; // the provider's id for it
+    bool simulated = false;
+    int retries = 0;
+};
+
+enum class ProviderErrorKind {
+    rate_limited,
+    server,
+    timeout,
+    transport,
+    context_length,
+    auth,
+    bad_response,
+    refused, // the provider or a policy declined the request
+};
+
+std::string to_string(ProviderErrorKind kind);
+bool is_retryable(ProviderErrorKind kind);
+
+struct ProviderError {
+    ProviderErrorKind kind = ProviderErrorKind::server;
+    std::string message;
+    int http_status = 0;
+    std::optional<double> retry_after_s;
+    double latency_ms = 0;
+    int retries = 0;
+};
+
+// Rough token estimate for text when a provider does not report usage (~4 chars a token).
+std::int64_t estimate_tokens(const std::string& text);
+std::int64_t estimate_tokens(const std::vector<Message>& messages);
+
+} // namespace orch

@@ -1,0 +1,45 @@
+#pragma once
+// The Provider interface: one asynchronous model call. Failures a caller must branch on
+// (rate limits, timeouts, context length...) come back as values, never exceptions.
+#include <orch/config/providers.hpp>
+#include <orch/core/types.hpp>
+#include <orch/util/result.hpp>
+
+#include <functional>
+#include <memory>
+
+namespace orch::provider {
+
+using Outcome = util::Result<Completion, ProviderError>;
+using Callback = std::function<void(Outcome)>;
+
+class Provider {
+  public:
+    virtual ~Provider() = default;
+    // Starts one call to `model`. `done` runs exactly once, on any thread, possibly before
+    // start() returns. The provider must outlive every call it started.
+    virtual void start(const config::ModelConfig& model, Request request, Callback done) = 0;
+    virtual bool simulated() const { return false; }
+};
+
+struct ProviderOptions {
+    bool sim_sleep = false; // simulated models really wait out their latency
+};
+
+// Builds the provider for one [providers.NAME] entry; throws orch::Error(config) for a
+// protocol this build cannot serve.
+std::unique_ptr<Provider> make_provider(const config::ProviderConfig& cfg, const ProviderOptions& options);
+
+// Every provider of a providers.toml, built once and shared by all calls.
+class ProviderSet {
+  public:
+    ProviderSet(const config::ProvidersConfig& cfg, const ProviderOptions& options);
+    Provider& for_model(const config::ModelConfig& model);
+
+  private:
+    const config::ProvidersConfig& m_cfg;
+    ProviderOptions m_options;
+    std::map<std::string, std::unique_ptr<Provider>> m_providers;
+};
+
+} // namespace orch::provider

@@ -1,0 +1,270 @@
+#include <orch/sim/fleet.hpp>
+#include <orch/util/hash.hpp>
+#include <orch/util/rng.hpp>
+#include <orch/util/strings.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace orch::sim {
+
+namespace {
+
+using nlohmann::json;
+
+std::string format_number(double v) {
+    if (std::abs(v - std::round(v)) < 1e-9) {
+        return fmt::format("{}", static_cast<long long>(std::llround(v)));
+    }
+    return fmt::format("{:.2f}", v);
+}
+
+// A plausible wrong number: off by one, a slip of 10%, or a dropped step.
+double wrong_number(double v, util::Rng& rng) {
+    switch (rng.below(4)) {
+    case 0:
+        return v + 1;
+    case 1:
+        return v - 1 == v ? v + 2 : v - 1;
+    case 2:
+        return std::round(v * 1.1 * 100) / 100 + (v == 0 ? 3 : 0);
+    default:
+        return v == 0 ? 5 : std::round(v * 0.5 * 100) / 100;
+    }
+}
+
+std::string pick_other(const json& choices, const std::string& right, util::Rng& rng) {
+    std::vector<std::string> others;
+    for (const auto& c : choices) {
+        std::string s = c.is_string() ? c.get<std::string>() : c.dump();
+        if (util::to_lower(s) != util::to_lower(right)) {
+            others.push_back(s);
+        }
+    }
+    if (others.empty()) {
+        return "other";
+    }
+    return others[rng.below(others.size())];
+}
+
+std::string ref_string(const json& ref) { return ref.is_string() ? ref.get<std::string>() : ref.dump(); }
+
+// Alters one digit run in text ("$48,500" → "$48,600"); returns false when there is none.
+bool alter_a_number(std::string& text, util::Rng& rng) {
+    std::vector<size_t> starts;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (std::isdigit(static_cast<unsigned char>(text[i])) &&
+            (i == 0 || !std::isdigit(static_cast<unsigned char>(text[i - 1])))) {
+            starts.push_back(i);
+        }
+    }
+    if (starts.empty()) {
+        return false;
+    }
+    size_t at = starts[rng.below(starts.size())];
+    size_t end = at;
+    while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) {
+        ++end;
+    }
+    size_t pos = end - 1 > at ? end - 2 : at; // a significant but not the leading digit
+    text[pos] = static_cast<char>('0' + (text[pos] - '0' + 1 + static_cast<int>(rng.below(8))) % 10);
+    return true;
+}
+
+json mutate_value(const json& v, util::Rng& rng) {
+    if (v.is_number_integer()) {
+        return v.get<long long>() + 1 + static_cast<long long>(rng.below(5)) * 10;
+    }
+    if (v.is_number()) {
+        return v.get<double>() * 1.25;
+    }
+    if (v.is_string()) {
+        std::string s = v.get<std::string>();
+        if (alter_a_number(s, rng)) {
+            return s;
+        }
+        return s.size() > 6 ? s.substr(0, s.size() / 2) : std::string("unknown");
+    }
+    if (v.is_null()) {
+        return 0;
+    }
+    return nullptr;
+}
+
+std::string render_json_answer(const json& j, bool fenced) {
+    return fenced ? "```json\n" + j.dump(2) + "\n```" : j.dump();
+}
+
+std::string answer_classify(const SimHint& h, bool correct, util::Rng& rng) {
+    std::string right = ref_string(h.reference);
+    std::string out = correct ? right : pick_other(h.choices, right, rng);
+    if (rng.uniform() < 0.15 && !out.empty()) {
+        out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+    }
+    return out;
+}
+
+std::string answer_extract(const SimHint& h, bool correct, util::Rng& rng) {
+    bool fenced = rng.uniform() < 0.25;
+    json ref = h.reference;
+    if (correct || !ref.is_object() || ref.empty()) {
+        return render_json_answer(ref, fenced);
+    }
+    std::vector<std::string> keys;
+    for (auto it = ref.begin(); it != ref.end(); ++it) {
+        keys.push_back(it.key());
+    }
+    std::string key = keys[rng.below(keys.size())];
+    switch (rng.below(5)) {
+    case 0: // truncated output: the JSON never closes
+    {
+        std::string s = ref.dump();
+        return s.substr(0, s.size() * 2 / 3);
+    }
+    case 1:
+        ref.erase(key);
+        break;
+    default:
+        ref[key] = mutate_value(ref[key], rng);
+        break;
+    }
+    return render_json_answer(ref, fenced);
+}
+
+std::string answer_summary(const SimHint& h, bool correct, util::Rng& rng) {
+    std::string text = ref_string(h.reference);
+    if (correct) {
+        return text;
+    }
+    // Drop a sentence, or change a figure: both lose a fact a reader relies on.
+    auto sentences = util::split(text, '.');
+    if (sentences.size() > 2 && rng.uniform() < 0.5) {
+        sentences.erase(sentences.begin() + static_cast<long>(rng.below(sentences.size() - 1)));
+        return util::trim(util::join(sentences, "."));
+    }
+    if (!alter_a_number(text, rng)) {
+        text = text.substr(0, text.size() / 2) + "…";
+    }
+    return text;
+}
+
+std::string answer_reason(const SimHint& h, bool correct, util::Rng& rng) {
+    double v = 0;
+    if (h.reference.is_number()) {
+        v = h.reference.get<double>();
+    } else if (!util::parse_number(ref_string(h.reference), v)) {
+        return correct ? ref_string(h.reference) : "I am not sure.";
+    }
+    double answer = correct ? v : wrong_number(v, rng);
+    static const char* openers[] = {"Let me work through this step by step.",
+                                    "Breaking the problem into steps:",
+                                    "Step by step:"};
+    return fmt::format("{}\nCombining the quantities from each step gives the total.\nAnswer: {}",
+                       openers[rng.below(3)], format_number(answer));
+}
+
+std::string answer_tool_call(const SimHint& h, bool correct, util::Rng& rng) {
+    json ref = h.reference;
+    if (!ref.is_object() || !ref.contains("name")) {
+        return ref_string(ref);
+    }
+    if (!correct) {
+        json& args = ref["arguments"];
+        unsigned mode = static_cast<unsigned>(rng.below(3));
+        if (mode == 0 || !args.is_object() || args.empty()) {
+            ref["name"] = pick_other(h.choices, ref["name"].get<std::string>(), rng);
+        } else {
+            std::vector<std::string> keys;
+            for (auto it = args.begin(); it != args.end(); ++it) {
+                keys.push_back(it.key());
+            }
+            std::string key = keys[rng.below(keys.size())];
+            if (mode == 1) {
+                args.erase(key);
+            } else {
+                args[key] = mutate_value(args[key], rng);
+            }
+        }
+    }
+    return render_json_answer(ref, rng.uniform() < 0.15);
+}
+
+std::string answer_generic(const Request& req, const config::ModelConfig& model) {
+    std::string last;
+    for (const auto& m : req.messages) {
+        if (m.role == "user") {
+            last = m.content;
+        }
+    }
+    return fmt::format("[simulated {}] {}", model.name,
+                       util::truncate(util::collapse_whitespace(last), 160));
+}
+
+} // namespace
+
+double p_correct(const config::SimProfile& profile, const std::string& task_type, double difficulty) {
+    double skill = profile.skill_for(task_type);
+    return 1.0 / (1.0 + std::exp(-7.0 * (skill - difficulty)));
+}
+
+SimAnswer simulate(const config::ModelConfig& model, const Request& request, int attempt) {
+    const config::SimProfile profile = model.sim.value_or(config::SimProfile{});
+    SimAnswer a;
+    a.usage.input_tokens = estimate_tokens(request.messages);
+    a.usage.estimated = false; // the simulator's own count is exact for the simulation
+    std::uint64_t base = util::hash64(request.key, request.seed ^ util::hash64(model.name));
+    util::Rng rng(base);
+    util::Rng fail_rng(util::mix64(base ^ static_cast<std::uint64_t>(attempt + 1) * 0x51ed27ULL));
+
+    if (a.usage.input_tokens > model.context_window) {
+        a.failed = true;
+        a.failure = ProviderErrorKind::context_length;
+        a.failure_message = fmt::format("input of {} tokens exceeds the context window of {}",
+                                        a.usage.input_tokens, model.context_window);
+        a.latency_ms = 50;
+        return a;
+    }
+    double ttft = profile.ttft_ms * std::exp(profile.latency_sigma * fail_rng.normal());
+    if (fail_rng.uniform() < profile.failure_rate) {
+        a.failed = true;
+        a.failure = ProviderErrorKind::server;
+        a.failure_message = "simulated 503: the model is overloaded";
+        a.latency_ms = ttft;
+        return a;
+    }
+
+    std::string task_type = request.sim_hint ? request.sim_hint->task_type : request.task_type;
+    double difficulty = request.sim_hint ? request.sim_hint->difficulty : 0.5;
+    a.correct = rng.uniform() < p_correct(profile, task_type, difficulty);
+    if (!request.sim_hint || request.sim_hint->reference.is_null()) {
+        a.text = answer_generic(request, model);
+    } else {
+        const SimHint& h = *request.sim_hint;
+        if (task_type == "classify") {
+            a.text = answer_classify(h, a.correct, rng);
+        } else if (task_type == "extract") {
+            a.text = answer_extract(h, a.correct, rng);
+        } else if (task_type == "summarize" || task_type == "compact") {
+            a.text = answer_summary(h, a.correct, rng);
+        } else if (task_type == "reason") {
+            a.text = answer_reason(h, a.correct, rng);
+        } else if (task_type == "tool_call") {
+            a.text = answer_tool_call(h, a.correct, rng);
+        } else {
+            a.text = a.correct ? ref_string(h.reference)
+                               : util::truncate(ref_string(h.reference), ref_string(h.reference).size() / 2);
+        }
+    }
+    if (request.params.max_tokens && estimate_tokens(a.text) > *request.params.max_tokens) {
+        a.text = util::truncate(a.text, static_cast<size_t>(*request.params.max_tokens) * 4);
+    }
+    a.usage.output_tokens = std::max<std::int64_t>(1, estimate_tokens(a.text));
+    double gen_ms = static_cast<double>(a.usage.output_tokens) / profile.tokens_per_s * 1000.0;
+    double spread = std::exp(profile.latency_sigma * rng.normal());
+    a.ttft_ms = ttft;
+    a.latency_ms = std::max(ttft, (profile.latency_ms + gen_ms) * spread);
+    return a;
+}
+
+} // namespace orch::sim
