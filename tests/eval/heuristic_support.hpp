@@ -8,7 +8,7 @@
 
 namespace orch::eval::testing {
 
-inline Verdict run(const std::string &kind, const nlohmann::json &params, std::string_view output,
+inline Verdict run(const std::string& kind, const nlohmann::json& params, std::string_view output,
                    bool negate = false) {
     auto h = make_heuristic(kind, params, negate);
     REQUIRE_MESSAGE(h.has_value(), (h.has_value() ? std::string() : h.error()));
@@ -18,12 +18,12 @@ inline Verdict run(const std::string &kind, const nlohmann::json &params, std::s
 }
 
 // The construction error, or "" when the parameters were accepted.
-inline std::string error_of(const std::string &kind, const nlohmann::json &params) {
+inline std::string error_of(const std::string& kind, const nlohmann::json& params) {
     auto h = make_heuristic(kind, params);
     return h.has_value() ? std::string() : h.error();
 }
 
-inline bool has(const std::string &text, const std::string &part) {
+inline bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
 

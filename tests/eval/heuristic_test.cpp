@@ -11,9 +11,9 @@ using namespace orch::eval::testing;
 
 TEST_CASE("eval::heuristic_kinds") {
     SUBCASE("lists every kind, and each is recognised") {
-        const auto &kinds = heuristic_kinds();
+        const auto& kinds = heuristic_kinds();
         CHECK(kinds.size() == 19);
-        for (const std::string &k : kinds) {
+        for (const std::string& k : kinds) {
             CHECK(is_heuristic_kind(k));
         }
         CHECK(is_heuristic_kind("tool_call"));
@@ -236,6 +236,12 @@ TEST_CASE("eval::numeric") {
         CHECK(run("numeric", R"({"value": "1,234.50"})"_json,
                   "The FINAL ANSWER is $1,234.50 in total.")
                   .score == 1);
+    }
+    SUBCASE("skips \"answered\" and \"answers\" when looking for the answer line") {
+        CHECK(run("numeric", R"({"value": 7})"_json, "Answer: 7, as 2 answers agreed").score == 1);
+        CHECK(
+            run("numeric", R"({"value": 12})"_json, "I answered 3 questions; 12 in total").score ==
+            1);
     }
     SUBCASE("falls back to the last number in the output") {
         Verdict v = run("numeric", R"({"value": 42})"_json, "6 times 7 is 42");

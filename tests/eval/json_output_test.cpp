@@ -21,7 +21,7 @@ TEST_CASE("eval::parse_json_output") {
 TEST_CASE("eval::json_path_parse") {
     json doc = R"({"a": {"b": 2}, "items": [{"sku": "A"}, {"sku": "B"}], "key with space": 1,
                    "it's": true})"_json;
-    auto find = [&](const std::string &path) -> const json * {
+    auto find = [&](const std::string& path) -> const json* {
         auto p = JsonPath::parse(path);
         REQUIRE_MESSAGE(p.has_value(), (p.has_value() ? "" : p.error()));
         return p.value().find(doc);

@@ -9,13 +9,13 @@ using orch::eval::JsonSchema;
 
 namespace {
 
-JsonSchema compiled(const json &schema) {
+JsonSchema compiled(const json& schema) {
     auto s = JsonSchema::compile(schema);
     REQUIRE_MESSAGE(s.has_value(), (s.has_value() ? "" : s.error().front()));
     return s.value();
 }
 
-std::vector<std::string> problems(const json &schema) {
+std::vector<std::string> problems(const json& schema) {
     auto s = JsonSchema::compile(schema);
     return s.has_value() ? std::vector<std::string>{} : s.error();
 }

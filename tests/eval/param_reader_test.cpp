@@ -33,7 +33,7 @@ TEST_CASE("eval::param_reader") {
     }
     SUBCASE("treats an explicit null as present for any()") {
         ParamReader r("k", R"({"v": null})"_json);
-        const json *v = r.any("v", Need::required);
+        const json* v = r.any("v", Need::required);
         REQUIRE(v != nullptr);
         CHECK(v->is_null());
         CHECK_FALSE(r.finish().has_value());

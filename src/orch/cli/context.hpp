@@ -12,6 +12,7 @@ struct ProvidersConfig;
 namespace orch::cli {
 
 struct Context {
+    Context(std::ostream& o, std::ostream& e) : out(o), err(e) {}
     std::ostream& out;
     std::ostream& err;
     std::string providers_path = "providers.toml";

@@ -18,7 +18,7 @@ bool Context::color() const { return out_is_tty && !no_color && std::getenv("NO_
 config::ProvidersConfig Context::load_providers() const { return config::load_providers(providers_path); }
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-    Context ctx{out, err};
+    Context ctx(out, err);
     ctx.out_is_tty = &out == &std::cout && isatty(STDOUT_FILENO) != 0;
     ctx.err_is_tty = &err == &std::cerr && isatty(STDERR_FILENO) != 0;
     for (const auto& a : args) {

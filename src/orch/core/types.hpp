@@ -35,6 +35,8 @@ struct Request {
     // Stable identity of the unit of work (suite, task, repeat): seeds the simulated fleet.
     std::string key;
     std::uint64_t seed = 0;
+    // Overrides the provider's max_retries (a fallback chain may prefer to move on).
+    std::optional<std::int64_t> max_retries;
     std::optional<SimHint> sim_hint;
 };
 

@@ -11,18 +11,18 @@
 
 namespace orch::eval::detail {
 
-using Check = std::function<Verdict(const Candidate &)>;
-using Builder = Check (*)(ParamReader &);
+using Check = std::function<Verdict(const Candidate&)>;
+using Builder = Check (*)(ParamReader&);
 
 // A binary verdict: score 1 when `passed`, else 0.
 Verdict pass_fail(bool passed, std::string reason);
 // A graded verdict; with a threshold, score 1 when `score` meets it, else 0.
-Verdict graded(double score, std::optional<double> threshold, const std::string &measure);
+Verdict graded(double score, std::optional<double> threshold, const std::string& measure);
 
 // The JSON kinds (json_heuristics.cpp).
-Check build_is_json(ParamReader &r);
-Check build_json_schema(ParamReader &r);
-Check build_json_path(ParamReader &r);
-Check build_tool_call(ParamReader &r);
+Check build_is_json(ParamReader& r);
+Check build_json_schema(ParamReader& r);
+Check build_json_path(ParamReader& r);
+Check build_tool_call(ParamReader& r);
 
 } // namespace orch::eval::detail

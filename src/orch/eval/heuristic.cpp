@@ -21,7 +21,7 @@ Verdict pass_fail(bool passed, std::string reason) {
     return Verdict{true, passed ? 1.0 : 0.0, std::move(reason)};
 }
 
-Verdict graded(double score, std::optional<double> threshold, const std::string &measure) {
+Verdict graded(double score, std::optional<double> threshold, const std::string& measure) {
     // Three decimals are enough to read and stable across platforms.
     std::string shown = measure + " " + format_number(std::round(score * 1000) / 1000);
     if (!threshold) {
@@ -68,9 +68,9 @@ struct Normaliser {
     }
 };
 
-std::string quote_list(const std::vector<std::string> &items) {
+std::string quote_list(const std::vector<std::string>& items) {
     std::vector<std::string> quoted;
-    for (const std::string &item : items) {
+    for (const std::string& item : items) {
         quoted.push_back(quote(item));
     }
     return util::join(quoted, ", ");
@@ -78,8 +78,8 @@ std::string quote_list(const std::vector<std::string> &items) {
 
 // ---- equals, contains*, starts_with, regex ---------------------------------------------------
 
-Check build_equals(ParamReader &r) {
-    const nlohmann::json *value = r.any("value", Need::required);
+Check build_equals(ParamReader& r) {
+    const nlohmann::json* value = r.any("value", Need::required);
     Normaliser norm{r.flag("ignore_case", false), r.flag("trim", true),
                     r.flag("collapse_whitespace", true), r.flag("strip_punctuation", false)};
     if (value == nullptr) {
@@ -87,7 +87,7 @@ Check build_equals(ParamReader &r) {
     }
     std::string expected = value->is_string() ? value->get<std::string>() : value->dump();
     std::string want = norm.apply(expected);
-    return [=](const Candidate &c) {
+    return [=](const Candidate& c) {
         if (norm.apply(c.output) == want) {
             return pass_fail(true, "equals " + quote(expected));
         }
@@ -100,7 +100,7 @@ Check build_equals(ParamReader &r) {
 // must be present.
 enum class Want { all, any, none };
 
-Check build_contains(ParamReader &r, Want want) {
+Check build_contains(ParamReader& r, Want want) {
     std::vector<std::string> values;
     bool single_allowed = r.kind() == "contains" || r.kind() == "not_contains";
     bool list_allowed = r.kind() != "contains";
@@ -119,14 +119,14 @@ Check build_contains(ParamReader &r, Want want) {
             r.fail("value", "missing (give value or values)");
         }
     }
-    if (std::any_of(values.begin(), values.end(), [](const auto &v) { return v.empty(); })) {
+    if (std::any_of(values.begin(), values.end(), [](const auto& v) { return v.empty(); })) {
         r.fail(list_allowed ? "values" : "value", "an empty string is contained in everything");
     }
     bool ignore_case = r.flag("ignore_case", false);
-    return [=](const Candidate &c) {
+    return [=](const Candidate& c) {
         std::string output = ignore_case ? util::to_lower(c.output) : std::string(c.output);
         std::vector<std::string> found, missing;
-        for (const std::string &v : values) {
+        for (const std::string& v : values) {
             bool present = output.find(ignore_case ? util::to_lower(v) : v) != std::string::npos;
             (present ? found : missing).push_back(v);
         }
@@ -158,13 +158,13 @@ Check build_contains(ParamReader &r, Want want) {
     };
 }
 
-Check build_starts_with(ParamReader &r) {
+Check build_starts_with(ParamReader& r) {
     std::optional<std::string> value = r.text("value", Need::required);
     bool ignore_case = r.flag("ignore_case", false);
     if (!value) {
         return {};
     }
-    return [=](const Candidate &c) {
+    return [=](const Candidate& c) {
         std::string_view output = c.output;
         // Models often open with a newline or a space; that is not what the check is about.
         std::size_t start = 0;
@@ -182,7 +182,7 @@ Check build_starts_with(ParamReader &r) {
     };
 }
 
-Check build_regex(ParamReader &r) {
+Check build_regex(ParamReader& r) {
     std::optional<std::string> pattern = r.string("pattern", Need::required);
     bool ignore_case = r.flag("ignore_case", false);
     bool full = r.flag("full", false);
@@ -199,7 +199,7 @@ Check build_regex(ParamReader &r) {
         return {};
     }
     std::string shown = "/" + *pattern + "/";
-    return [=](const Candidate &c) {
+    return [=](const Candidate& c) {
         // A full match ignores surrounding whitespace: a trailing newline is not an answer.
         std::string text = full ? util::trim(c.output) : std::string(c.output);
         re2::StringPiece match;
@@ -224,9 +224,15 @@ struct FoundNumber {
 // reasoning models show their working, and the result comes last.
 std::optional<FoundNumber> answer_number(std::string_view output) {
     std::string lower = util::to_lower(output);
-    std::size_t at = lower.rfind("answer");
+    constexpr std::string_view k_word = "answer";
+    std::size_t at = lower.rfind(k_word);
+    // "answered" and "answers" are not the answer line; look further back.
+    while (at != std::string::npos && at + k_word.size() < lower.size() &&
+           std::isalpha(static_cast<unsigned char>(lower[at + k_word.size()]))) {
+        at = at == 0 ? std::string::npos : lower.rfind(k_word, at - 1);
+    }
     if (at != std::string::npos) {
-        std::vector<double> after = util::numbers_in(output.substr(at + 6));
+        std::vector<double> after = util::numbers_in(output.substr(at + k_word.size()));
         if (!after.empty()) {
             return FoundNumber{after.front(), true};
         }
@@ -238,7 +244,7 @@ std::optional<FoundNumber> answer_number(std::string_view output) {
     return FoundNumber{all.back(), false};
 }
 
-Check build_numeric(ParamReader &r) {
+Check build_numeric(ParamReader& r) {
     std::optional<double> value = r.number("value", Need::required, true);
     double tolerance = r.number("tolerance").value_or(1e-6);
     std::optional<double> rel_tolerance = r.number("rel_tolerance");
@@ -252,7 +258,7 @@ Check build_numeric(ParamReader &r) {
         return {};
     }
     double expected = *value;
-    return [=](const Candidate &c) {
+    return [=](const Candidate& c) {
         std::optional<FoundNumber> got = answer_number(c.output);
         if (!got) {
             return pass_fail(false,
@@ -273,7 +279,7 @@ Check build_numeric(ParamReader &r) {
 
 // ---- similarity, rouge_l, length -------------------------------------------------------------
 
-Check build_similarity(ParamReader &r) {
+Check build_similarity(ParamReader& r) {
     std::optional<std::string> value = r.text("value", Need::required);
     std::optional<double> threshold = r.fraction("threshold");
     Normaliser norm{r.flag("ignore_case", false), true, false, false};
@@ -281,37 +287,37 @@ Check build_similarity(ParamReader &r) {
         return {};
     }
     std::string reference = norm.apply(*value);
-    return [=](const Candidate &c) {
+    return [=](const Candidate& c) {
         return graded(levenshtein_ratio(norm.apply(c.output), reference), threshold, "similarity");
     };
 }
 
-Check build_rouge_l(ParamReader &r) {
+Check build_rouge_l(ParamReader& r) {
     std::optional<std::string> value = r.text("value", Need::required);
     std::optional<double> threshold = r.fraction("threshold");
     if (!value) {
         return {};
     }
     std::string reference = *value;
-    return [=](const Candidate &c) {
+    return [=](const Candidate& c) {
         return graded(rouge_l_f1(c.output, reference), threshold, "ROUGE-L F1");
     };
 }
 
 struct Bound {
-    const char *name;
+    const char* name;
     bool counts_words;
     bool is_max;
     std::optional<std::int64_t> limit;
 };
 
-Check build_length(ParamReader &r) {
+Check build_length(ParamReader& r) {
     std::array<Bound, 4> bounds = {Bound{"min_chars", false, false, std::nullopt},
                                    Bound{"max_chars", false, true, std::nullopt},
                                    Bound{"min_words", true, false, std::nullopt},
                                    Bound{"max_words", true, true, std::nullopt}};
     bool any_given = false;
-    for (Bound &b : bounds) {
+    for (Bound& b : bounds) {
         any_given = any_given || r.has(b.name);
         b.limit = r.count(b.name);
     }
@@ -323,14 +329,14 @@ Check build_length(ParamReader &r) {
             r.fail(bounds[i].name, std::string("more than ") + bounds[i + 1].name);
         }
     }
-    return [=](const Candidate &c) {
+    return [=](const Candidate& c) {
         // Words are what whitespace separates, so "don't" and "INV-2093" count once.
         std::string text = util::collapse_whitespace(c.output);
         auto chars = static_cast<std::int64_t>(count_code_points(text));
         auto words = static_cast<std::int64_t>(
             text.empty() ? 0 : std::count(text.begin(), text.end(), ' ') + 1);
         std::vector<std::string> broken;
-        for (const Bound &b : bounds) {
+        for (const Bound& b : bounds) {
             std::int64_t measured = b.counts_words ? words : chars;
             if (b.limit && (b.is_max ? measured > *b.limit : measured < *b.limit)) {
                 broken.push_back(std::to_string(measured) +
@@ -359,7 +365,7 @@ bool same_number(double a, double b) {
     return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b));
 }
 
-Check build_must_preserve(ParamReader &r) {
+Check build_must_preserve(ParamReader& r) {
     std::optional<std::vector<std::string>> texts = r.texts("facts", Need::required);
     bool ignore_case = r.flag("ignore_case", true);
     if (!texts) {
@@ -367,7 +373,7 @@ Check build_must_preserve(ParamReader &r) {
     }
     Normaliser norm{ignore_case, true, true, false};
     std::vector<Fact> facts;
-    for (const std::string &t : *texts) {
+    for (const std::string& t : *texts) {
         Fact f{t, norm.apply(t), std::nullopt};
         double n = 0;
         // Amounts survive reformatting: "$48,500" is kept by "48500" or "48,500 USD".
@@ -379,11 +385,11 @@ Check build_must_preserve(ParamReader &r) {
         }
         facts.push_back(std::move(f));
     }
-    return [=](const Candidate &c) {
+    return [=](const Candidate& c) {
         std::string output = norm.apply(c.output);
         std::vector<double> numbers = util::numbers_in(c.output);
         std::vector<std::string> missing;
-        for (const Fact &f : facts) {
+        for (const Fact& f : facts) {
             bool kept = output.find(f.normalised) != std::string::npos ||
                         (f.number && std::any_of(numbers.begin(), numbers.end(), [&](double n) {
                              return same_number(n, *f.number);
@@ -406,16 +412,16 @@ Check build_must_preserve(ParamReader &r) {
 // ---- refusal, latency, cost ------------------------------------------------------------------
 
 constexpr std::size_t k_refusal_window = 200;
-constexpr std::array<std::string_view, 24> k_refusal_phrases = {
-    "i can't",           "i cannot",         "i can not",        "i won't",
-    "i will not",        "i'm sorry, but",   "i am sorry, but",  "i'm sorry, i",
-    "sorry, but i",      "sorry, i can",     "as an ai",         "i am unable",
-    "i'm unable",        "i am not able to", "i'm not able to",  "i must decline",
-    "i have to decline", "i'm afraid i",     "i apologize, but", "i apologise, but",
-    "unable to assist",  "unable to help",   "not able to help", "i'm not comfortable"};
+// Phrases that open a refusal. Apologies alone ("I'm sorry, I misread") are not refusals.
+constexpr std::array<std::string_view, 20> k_refusal_phrases = {
+    "i can't",          "i cannot",         "i can not",         "i won't",
+    "i will not",       "i'm sorry, but",   "i am sorry, but",   "sorry, but i",
+    "as an ai",         "i am unable",      "i'm unable",        "i am not able to",
+    "i'm not able to",  "i must decline",   "i have to decline", "i apologize, but",
+    "i apologise, but", "unable to assist", "not able to help",  "i'm not comfortable"};
 
-Check build_refusal(ParamReader & /*r*/) {
-    return [](const Candidate &c) {
+Check build_refusal(ParamReader& /*r*/) {
+    return [](const Candidate& c) {
         // Typographic apostrophes are common in model output: "I can’t".
         std::string head = util::to_lower(util::collapse_whitespace(
             util::replace_all(std::string(c.output.substr(0, k_refusal_window)), "\u2019", "'")));
@@ -429,13 +435,13 @@ Check build_refusal(ParamReader & /*r*/) {
     };
 }
 
-Check build_latency(ParamReader &r) {
+Check build_latency(ParamReader& r) {
     std::optional<double> max_ms = r.number("max_ms", Need::required);
     if (max_ms && *max_ms < 0) {
         r.fail("max_ms", "expected a number of 0 or more");
     }
     double limit = max_ms.value_or(0);
-    return [=](const Candidate &c) {
+    return [=](const Candidate& c) {
         std::string shown = "latency " + format_number(c.latency_ms) + " ms";
         if (c.latency_ms <= limit) {
             return pass_fail(true, shown + ", within " + format_number(limit) + " ms");
@@ -444,13 +450,13 @@ Check build_latency(ParamReader &r) {
     };
 }
 
-Check build_cost(ParamReader &r) {
+Check build_cost(ParamReader& r) {
     std::optional<double> max_usd = r.number("max_usd", Need::required);
     if (max_usd && *max_usd < 0) {
         r.fail("max_usd", "expected a number of 0 or more");
     }
     double limit = max_usd.value_or(0);
-    return [=](const Candidate &c) {
+    return [=](const Candidate& c) {
         std::string shown = "cost $" + format_number(c.cost_usd);
         if (c.cost_usd <= limit) {
             return pass_fail(true, shown + ", within $" + format_number(limit));
@@ -462,16 +468,16 @@ Check build_cost(ParamReader &r) {
 // ---- the registry ----------------------------------------------------------------------------
 
 struct Kind {
-    const char *name;
+    const char* name;
     Builder build;
 };
 
 const std::array<Kind, 19> k_kinds = {{
     {"equals", build_equals},
-    {"contains", [](ParamReader &r) { return build_contains(r, Want::all); }},
-    {"contains_all", [](ParamReader &r) { return build_contains(r, Want::all); }},
-    {"contains_any", [](ParamReader &r) { return build_contains(r, Want::any); }},
-    {"not_contains", [](ParamReader &r) { return build_contains(r, Want::none); }},
+    {"contains", [](ParamReader& r) { return build_contains(r, Want::all); }},
+    {"contains_all", [](ParamReader& r) { return build_contains(r, Want::all); }},
+    {"contains_any", [](ParamReader& r) { return build_contains(r, Want::any); }},
+    {"not_contains", [](ParamReader& r) { return build_contains(r, Want::none); }},
     {"starts_with", build_starts_with},
     {"regex", build_regex},
     {"is_json", detail::build_is_json},
@@ -491,7 +497,7 @@ const std::array<Kind, 19> k_kinds = {{
 class CheckHeuristic final : public Heuristic {
   public:
     explicit CheckHeuristic(Check check) : m_check(std::move(check)) {}
-    Verdict evaluate(const Candidate &candidate) const override { return m_check(candidate); }
+    Verdict evaluate(const Candidate& candidate) const override { return m_check(candidate); }
 
   private:
     Check m_check;
@@ -500,7 +506,7 @@ class CheckHeuristic final : public Heuristic {
 class Negated final : public Heuristic {
   public:
     explicit Negated(std::unique_ptr<Heuristic> inner) : m_inner(std::move(inner)) {}
-    Verdict evaluate(const Candidate &candidate) const override {
+    Verdict evaluate(const Candidate& candidate) const override {
         Verdict v = m_inner->evaluate(candidate);
         if (!v.ok) {
             return v; // an evaluator that could not run stays an error, negated or not
@@ -517,9 +523,9 @@ class Negated final : public Heuristic {
 } // namespace
 
 util::Result<std::unique_ptr<Heuristic>, std::string>
-make_heuristic(const std::string &kind, const nlohmann::json &params, bool negate) {
+make_heuristic(const std::string& kind, const nlohmann::json& params, bool negate) {
     auto it =
-        std::find_if(k_kinds.begin(), k_kinds.end(), [&](const Kind &k) { return kind == k.name; });
+        std::find_if(k_kinds.begin(), k_kinds.end(), [&](const Kind& k) { return kind == k.name; });
     if (it == k_kinds.end()) {
         return util::unexpected("unknown evaluator kind " + quote(kind) + " (expected one of " +
                                 util::join(heuristic_kinds(), ", ") + ")");
@@ -536,15 +542,15 @@ make_heuristic(const std::string &kind, const nlohmann::json &params, bool negat
     return heuristic;
 }
 
-bool is_heuristic_kind(const std::string &kind) {
+bool is_heuristic_kind(const std::string& kind) {
     return std::any_of(k_kinds.begin(), k_kinds.end(),
-                       [&](const Kind &k) { return kind == k.name; });
+                       [&](const Kind& k) { return kind == k.name; });
 }
 
-const std::vector<std::string> &heuristic_kinds() {
+const std::vector<std::string>& heuristic_kinds() {
     static const std::vector<std::string> names = [] {
         std::vector<std::string> out;
-        for (const Kind &k : k_kinds) {
+        for (const Kind& k : k_kinds) {
             out.emplace_back(k.name);
         }
         return out;

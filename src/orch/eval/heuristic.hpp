@@ -26,17 +26,17 @@ struct Verdict {
 class Heuristic {
   public:
     virtual ~Heuristic() = default;
-    virtual Verdict evaluate(const Candidate &candidate) const = 0;
+    virtual Verdict evaluate(const Candidate& candidate) const = 0;
 };
 
 // Builds a heuristic from its kind and its (already templated) parameters. The error is one
 // sentence naming the parameter and what was expected: "regex: pattern: missing ) at end".
 // `negate` (the `not = true` option) turns score s into 1 - s and says so in the reason.
 util::Result<std::unique_ptr<Heuristic>, std::string>
-make_heuristic(const std::string &kind, const nlohmann::json &params, bool negate = false);
+make_heuristic(const std::string& kind, const nlohmann::json& params, bool negate = false);
 
-bool is_heuristic_kind(const std::string &kind);
+bool is_heuristic_kind(const std::string& kind);
 // Every heuristic kind, for help texts and docs.
-const std::vector<std::string> &heuristic_kinds();
+const std::vector<std::string>& heuristic_kinds();
 
 } // namespace orch::eval

@@ -14,7 +14,7 @@ namespace {
 constexpr std::size_t k_violations_shown = 3;
 
 // Every JSON kind starts the same way; `error` is the verdict for output that is not JSON.
-std::optional<nlohmann::json> output_json(const Candidate &c, Verdict &error) {
+std::optional<nlohmann::json> output_json(const Candidate& c, Verdict& error) {
     std::string why;
     std::optional<nlohmann::json> j = parse_json_output(c.output, &why);
     if (!j) {
@@ -29,8 +29,8 @@ struct ToolCall {
 };
 
 // Arguments come as an object, or (OpenAI) as a string holding a JSON object.
-nlohmann::json call_arguments(const nlohmann::json &call) {
-    for (const char *key : {"arguments", "parameters", "input"}) {
+nlohmann::json call_arguments(const nlohmann::json& call) {
+    for (const char* key : {"arguments", "parameters", "input"}) {
         auto it = call.find(key);
         if (it == call.end()) {
             continue;
@@ -47,9 +47,9 @@ nlohmann::json call_arguments(const nlohmann::json &call) {
 // The calls in the shapes models and SDKs write them: {"name", "arguments"} (also
 // "parameters", or Anthropic's "input"), {"function": {...}}, {"tool_calls": [...]},
 // Anthropic's {"content": [{"type": "tool_use", ...}]}, or an array of any of these.
-void collect_calls(const nlohmann::json &j, std::vector<ToolCall> &out) {
+void collect_calls(const nlohmann::json& j, std::vector<ToolCall>& out) {
     if (j.is_array()) {
-        for (const nlohmann::json &item : j) {
+        for (const nlohmann::json& item : j) {
             collect_calls(item, out);
         }
         return;
@@ -69,8 +69,8 @@ void collect_calls(const nlohmann::json &j, std::vector<ToolCall> &out) {
 }
 
 // nullopt when the call's arguments match; otherwise the first difference.
-std::optional<std::string> arguments_mismatch(const nlohmann::json &expected,
-                                              const nlohmann::json &actual, bool exact) {
+std::optional<std::string> arguments_mismatch(const nlohmann::json& expected,
+                                              const nlohmann::json& actual, bool exact) {
     // Tool arguments are free text a model fills in: case and surrounding spaces do not matter.
     MatchOptions options{true, true, std::nullopt};
     if (!actual.is_object()) {
@@ -94,8 +94,8 @@ std::optional<std::string> arguments_mismatch(const nlohmann::json &expected,
 
 } // namespace
 
-Check build_is_json(ParamReader & /*r*/) {
-    return [](const Candidate &c) {
+Check build_is_json(ParamReader& /*r*/) {
+    return [](const Candidate& c) {
         Verdict error;
         std::optional<nlohmann::json> j = output_json(c, error);
         if (!j) {
@@ -105,20 +105,20 @@ Check build_is_json(ParamReader & /*r*/) {
     };
 }
 
-Check build_json_schema(ParamReader &r) {
+Check build_json_schema(ParamReader& r) {
     std::optional<nlohmann::json> schema_json = r.object("schema", Need::required);
     if (!schema_json) {
         return {};
     }
     auto compiled = JsonSchema::compile(*schema_json, "schema");
     if (!compiled) {
-        for (std::string &problem : compiled.error()) {
+        for (std::string& problem : compiled.error()) {
             r.fail(std::move(problem));
         }
         return {};
     }
     JsonSchema schema = std::move(compiled.value());
-    return [schema](const Candidate &c) {
+    return [schema](const Candidate& c) {
         Verdict error;
         std::optional<nlohmann::json> j = output_json(c, error);
         if (!j) {
@@ -139,9 +139,9 @@ Check build_json_schema(ParamReader &r) {
     };
 }
 
-Check build_json_path(ParamReader &r) {
+Check build_json_path(ParamReader& r) {
     std::optional<std::string> path_text = r.string("path", Need::required);
-    const nlohmann::json *value = r.any("value", Need::required);
+    const nlohmann::json* value = r.any("value", Need::required);
     bool ignore_case = r.flag("ignore_case", false);
     std::optional<double> tolerance = r.number("tolerance");
     if (tolerance && *tolerance < 0) {
@@ -158,13 +158,13 @@ Check build_json_path(ParamReader &r) {
     nlohmann::json expected = *value;
     // Surrounding spaces in a string value are never what a check is about.
     MatchOptions options{ignore_case, true, tolerance};
-    return [path = std::move(path.value()), expected, options](const Candidate &c) {
+    return [path = std::move(path.value()), expected, options](const Candidate& c) {
         Verdict error;
         std::optional<nlohmann::json> j = output_json(c, error);
         if (!j) {
             return error;
         }
-        const nlohmann::json *actual = path.find(*j);
+        const nlohmann::json* actual = path.find(*j);
         if (actual == nullptr) {
             return pass_fail(false, path.text() + ": not found (expected " +
                                         describe_json(expected) + ")");
@@ -176,10 +176,10 @@ Check build_json_path(ParamReader &r) {
     };
 }
 
-Check build_tool_call(ParamReader &r) {
+Check build_tool_call(ParamReader& r) {
     std::optional<std::string> name = r.string("name", Need::required);
     nlohmann::json arguments = nlohmann::json::object();
-    if (const nlohmann::json *a = r.any("arguments")) {
+    if (const nlohmann::json* a = r.any("arguments")) {
         // Templating a JSON dataset field can leave the object as a JSON string.
         std::optional<nlohmann::json> parsed =
             a->is_string() ? parse_json_output(a->get<std::string>()) : *a;
@@ -193,7 +193,7 @@ Check build_tool_call(ParamReader &r) {
     if (!name) {
         return {};
     }
-    return [want = *name, arguments, exact](const Candidate &c) {
+    return [want = *name, arguments, exact](const Candidate& c) {
         Verdict error;
         std::optional<nlohmann::json> j = output_json(c, error);
         if (!j) {
@@ -205,10 +205,10 @@ Check build_tool_call(ParamReader &r) {
             return pass_fail(false, "no tool call in the output (expected " + want + ")");
         }
         auto call = std::find_if(calls.begin(), calls.end(),
-                                 [&](const ToolCall &tc) { return tc.name == want; });
+                                 [&](const ToolCall& tc) { return tc.name == want; });
         if (call == calls.end()) {
             std::vector<std::string> names;
-            for (const ToolCall &tc : calls) {
+            for (const ToolCall& tc : calls) {
                 names.push_back(tc.name);
             }
             return pass_fail(false,

@@ -34,7 +34,7 @@ std::string without_exception_prefix(std::string message) {
     return message;
 }
 
-std::optional<double> as_number(const nlohmann::json &value) {
+std::optional<double> as_number(const nlohmann::json& value) {
     if (value.is_number()) {
         return value.get<double>();
     }
@@ -45,7 +45,7 @@ std::optional<double> as_number(const nlohmann::json &value) {
     return std::nullopt;
 }
 
-std::string normalise_string(std::string s, const MatchOptions &options) {
+std::string normalise_string(std::string s, const MatchOptions& options) {
     if (options.trim) {
         s = util::trim(s);
     }
@@ -55,15 +55,15 @@ std::string normalise_string(std::string s, const MatchOptions &options) {
     return s;
 }
 
-bool numbers_match(double expected, double actual, const MatchOptions &options) {
+bool numbers_match(double expected, double actual, const MatchOptions& options) {
     if (options.tolerance) {
         return std::fabs(expected - actual) <= *options.tolerance;
     }
     return expected == actual;
 }
 
-bool scalars_match(const nlohmann::json &expected, const nlohmann::json &actual,
-                   const MatchOptions &options) {
+bool scalars_match(const nlohmann::json& expected, const nlohmann::json& actual,
+                   const MatchOptions& options) {
     if (expected.is_string() && actual.is_string() &&
         normalise_string(expected.get<std::string>(), options) ==
             normalise_string(actual.get<std::string>(), options)) {
@@ -81,11 +81,11 @@ bool scalars_match(const nlohmann::json &expected, const nlohmann::json &actual,
 
 } // namespace
 
-std::optional<nlohmann::json> parse_json_output(std::string_view output, std::string *error) {
+std::optional<nlohmann::json> parse_json_output(std::string_view output, std::string* error) {
     std::string body = util::strip_code_fence(output);
     try {
         return nlohmann::json::parse(body);
-    } catch (const nlohmann::json::exception &e) {
+    } catch (const nlohmann::json::exception& e) {
         if (error != nullptr) {
             *error = body.empty() ? "the output is empty" : without_exception_prefix(e.what());
         }
@@ -104,7 +104,7 @@ std::string path_with_index(std::string_view base, std::size_t index) {
     return std::string(base) + "[" + std::to_string(index) + "]";
 }
 
-bool is_integral(const nlohmann::json &value) {
+bool is_integral(const nlohmann::json& value) {
     if (value.is_number_integer()) {
         return true;
     }
@@ -115,7 +115,7 @@ bool is_integral(const nlohmann::json &value) {
     return std::isfinite(d) && std::floor(d) == d;
 }
 
-std::string json_type_name(const nlohmann::json &value) {
+std::string json_type_name(const nlohmann::json& value) {
     switch (value.type()) {
     case nlohmann::json::value_t::null:
         return "null";
@@ -201,10 +201,10 @@ util::Result<JsonPath, std::string> JsonPath::parse(std::string_view text) {
     return path;
 }
 
-const nlohmann::json *JsonPath::find(const nlohmann::json &root) const {
-    const nlohmann::json *cur = &root;
-    for (const Step &step : m_steps) {
-        if (const std::string *key = std::get_if<std::string>(&step)) {
+const nlohmann::json* JsonPath::find(const nlohmann::json& root) const {
+    const nlohmann::json* cur = &root;
+    for (const Step& step : m_steps) {
+        if (const std::string* key = std::get_if<std::string>(&step)) {
             if (!cur->is_object()) {
                 return nullptr;
             }
@@ -231,9 +231,9 @@ const nlohmann::json *JsonPath::find(const nlohmann::json &root) const {
     return cur;
 }
 
-std::optional<std::string> json_mismatch(const nlohmann::json &expected,
-                                         const nlohmann::json &actual, const MatchOptions &options,
-                                         const std::string &path) {
+std::optional<std::string> json_mismatch(const nlohmann::json& expected,
+                                         const nlohmann::json& actual, const MatchOptions& options,
+                                         const std::string& path) {
     auto differ = [&] {
         return path + ": expected " + describe_json(expected) + ", got " + describe_json(actual);
     };

@@ -21,7 +21,7 @@ constexpr std::array<std::string_view, 7> k_type_names = {"string", "number", "i
 constexpr std::array<std::string_view, 7> k_ignored_keywords = {
     "description", "title", "default", "examples", "$schema", "$id", "$comment"};
 
-bool is_one_of(std::string_view word, const auto &words) {
+bool is_one_of(std::string_view word, const auto& words) {
     for (std::string_view w : words) {
         if (w == word) {
             return true;
@@ -30,7 +30,7 @@ bool is_one_of(std::string_view word, const auto &words) {
     return false;
 }
 
-bool type_accepts(std::string_view type, const nlohmann::json &value) {
+bool type_accepts(std::string_view type, const nlohmann::json& value) {
     std::string actual = json_type_name(value);
     return type == actual || (type == "number" && actual == "integer");
 }
@@ -57,7 +57,7 @@ using Node = JsonSchema::Node;
 
 class Compiler {
   public:
-    std::unique_ptr<Node> compile(const nlohmann::json &schema, const std::string &path) {
+    std::unique_ptr<Node> compile(const nlohmann::json& schema, const std::string& path) {
         auto node = std::make_unique<Node>();
         if (!schema.is_object()) {
             fail(path, "expected a schema (a JSON object), got " + describe_json(schema));
@@ -72,12 +72,12 @@ class Compiler {
     std::vector<std::string> problems;
 
   private:
-    void fail(const std::string &path, const std::string &what) {
+    void fail(const std::string& path, const std::string& what) {
         problems.push_back(path + ": " + what);
     }
 
-    void keyword(Node &node, const std::string &key, const nlohmann::json &v,
-                 const std::string &path) {
+    void keyword(Node& node, const std::string& key, const nlohmann::json& v,
+                 const std::string& path) {
         if (key == "type") {
             read_types(node, v, path);
         } else if (key == "properties") {
@@ -132,9 +132,9 @@ class Compiler {
         }
     }
 
-    void read_types(Node &node, const nlohmann::json &v, const std::string &path) {
+    void read_types(Node& node, const nlohmann::json& v, const std::string& path) {
         nlohmann::json names = v.is_array() ? v : nlohmann::json::array({v});
-        for (const nlohmann::json &name : names) {
+        for (const nlohmann::json& name : names) {
             if (!name.is_string() || !is_one_of(name.get<std::string>(), k_type_names)) {
                 fail(path, "expected one of string, number, integer, boolean, object, array, "
                            "null");
@@ -148,12 +148,12 @@ class Compiler {
         }
     }
 
-    void read_required(Node &node, const nlohmann::json &v, const std::string &path) {
+    void read_required(Node& node, const nlohmann::json& v, const std::string& path) {
         if (!v.is_array()) {
             fail(path, "expected an array of property names");
             return;
         }
-        for (const nlohmann::json &name : v) {
+        for (const nlohmann::json& name : v) {
             if (!name.is_string()) {
                 fail(path, "expected an array of property names");
                 return;
@@ -162,7 +162,7 @@ class Compiler {
         }
     }
 
-    void read_pattern(Node &node, const nlohmann::json &v, const std::string &path) {
+    void read_pattern(Node& node, const nlohmann::json& v, const std::string& path) {
         if (!v.is_string()) {
             fail(path, "expected a regular expression (a string)");
             return;
@@ -177,7 +177,7 @@ class Compiler {
         node.pattern = std::move(re);
     }
 
-    std::optional<double> read_number(const nlohmann::json &v, const std::string &path) {
+    std::optional<double> read_number(const nlohmann::json& v, const std::string& path) {
         if (!v.is_number()) {
             fail(path, "expected a number, got " + describe_json(v));
             return std::nullopt;
@@ -185,7 +185,7 @@ class Compiler {
         return v.get<double>();
     }
 
-    std::optional<std::size_t> read_count(const nlohmann::json &v, const std::string &path) {
+    std::optional<std::size_t> read_count(const nlohmann::json& v, const std::string& path) {
         if (!is_integral(v) || v.get<double>() < 0) {
             fail(path, "expected a whole number of 0 or more, got " + describe_json(v));
             return std::nullopt;
@@ -196,9 +196,9 @@ class Compiler {
 
 class Validator {
   public:
-    Validator(std::vector<std::string> &out, std::size_t max) : m_out(out), m_max(max) {}
+    Validator(std::vector<std::string>& out, std::size_t max) : m_out(out), m_max(max) {}
 
-    void check(const Node &node, const nlohmann::json &value, const std::string &path) {
+    void check(const Node& node, const nlohmann::json& value, const std::string& path) {
         if (full()) {
             return;
         }
@@ -208,7 +208,7 @@ class Validator {
         }
         if (node.enum_values && !contains_equal(*node.enum_values, value)) {
             std::vector<std::string> allowed;
-            for (const nlohmann::json &e : *node.enum_values) {
+            for (const nlohmann::json& e : *node.enum_values) {
                 allowed.push_back(describe_json(e));
             }
             add(path,
@@ -232,14 +232,14 @@ class Validator {
   private:
     bool full() const { return m_out.size() >= m_max; }
 
-    void add(const std::string &path, const std::string &what) {
+    void add(const std::string& path, const std::string& what) {
         if (!full()) {
             m_out.push_back(path + ": " + what);
         }
     }
 
-    static bool contains_equal(const nlohmann::json &array, const nlohmann::json &value) {
-        for (const nlohmann::json &e : array) {
+    static bool contains_equal(const nlohmann::json& array, const nlohmann::json& value) {
+        for (const nlohmann::json& e : array) {
             if (e == value) {
                 return true;
             }
@@ -247,11 +247,11 @@ class Validator {
         return false;
     }
 
-    bool check_type(const Node &node, const nlohmann::json &value, const std::string &path) {
+    bool check_type(const Node& node, const nlohmann::json& value, const std::string& path) {
         if (node.types.empty()) {
             return true;
         }
-        for (const std::string &type : node.types) {
+        for (const std::string& type : node.types) {
             if (type_accepts(type, value)) {
                 return true;
             }
@@ -260,8 +260,8 @@ class Validator {
         return false;
     }
 
-    void check_number(const Node &node, double v, const std::string &path) {
-        auto bound = [&](const std::optional<double> &limit, bool broken, const char *what) {
+    void check_number(const Node& node, double v, const std::string& path) {
+        auto bound = [&](const std::optional<double>& limit, bool broken, const char* what) {
             if (limit && broken) {
                 add(path, format_number(v) + " is " + what + " " + format_number(*limit));
             }
@@ -274,7 +274,7 @@ class Validator {
               "not less than the exclusive maximum");
     }
 
-    void check_string(const Node &node, const std::string &s, const std::string &path) {
+    void check_string(const Node& node, const std::string& s, const std::string& path) {
         std::size_t length = count_code_points(s);
         if (node.min_length && length < *node.min_length) {
             add(path, "length " + std::to_string(length) + " is less than minLength " +
@@ -289,7 +289,7 @@ class Validator {
         }
     }
 
-    void check_array(const Node &node, const nlohmann::json &value, const std::string &path) {
+    void check_array(const Node& node, const nlohmann::json& value, const std::string& path) {
         if (node.min_items && value.size() < *node.min_items) {
             add(path, std::to_string(value.size()) + " items, fewer than minItems " +
                           std::to_string(*node.min_items));
@@ -305,13 +305,13 @@ class Validator {
         }
     }
 
-    void check_object(const Node &node, const nlohmann::json &value, const std::string &path) {
-        for (const std::string &name : node.required) {
+    void check_object(const Node& node, const nlohmann::json& value, const std::string& path) {
+        for (const std::string& name : node.required) {
             if (!value.contains(name)) {
                 add(path_with_key(path, name), "missing (required)");
             }
         }
-        for (const auto &[name, schema] : node.properties) {
+        for (const auto& [name, schema] : node.properties) {
             auto it = value.find(name);
             if (it != value.end()) {
                 check(*schema, *it, path_with_key(path, name));
@@ -329,8 +329,8 @@ class Validator {
         }
     }
 
-    static bool declared(const Node &node, const std::string &name) {
-        for (const auto &property : node.properties) {
+    static bool declared(const Node& node, const std::string& name) {
+        for (const auto& property : node.properties) {
             if (property.first == name) {
                 return true;
             }
@@ -338,14 +338,14 @@ class Validator {
         return false;
     }
 
-    std::vector<std::string> &m_out;
+    std::vector<std::string>& m_out;
     std::size_t m_max;
 };
 
 } // namespace
 
-util::Result<JsonSchema, std::vector<std::string>> JsonSchema::compile(const nlohmann::json &schema,
-                                                                       const std::string &path) {
+util::Result<JsonSchema, std::vector<std::string>> JsonSchema::compile(const nlohmann::json& schema,
+                                                                       const std::string& path) {
     Compiler compiler;
     std::unique_ptr<Node> root = compiler.compile(schema, path);
     if (!compiler.problems.empty()) {
@@ -356,7 +356,7 @@ util::Result<JsonSchema, std::vector<std::string>> JsonSchema::compile(const nlo
     return out;
 }
 
-std::vector<std::string> JsonSchema::validate(const nlohmann::json &value,
+std::vector<std::string> JsonSchema::validate(const nlohmann::json& value,
                                               std::size_t max_violations) const {
     std::vector<std::string> out;
     if (m_root) {

@@ -13,17 +13,17 @@ namespace {
 constexpr std::size_t k_max_quoted_chars = 80;
 constexpr std::size_t k_max_suggestion_distance = 2;
 
-std::string dump(const nlohmann::json &value) {
+std::string dump(const nlohmann::json& value) {
     // Model output may hold invalid UTF-8; replacing it beats throwing from a reason string.
     return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // The known name closest to an unknown one, when it looks like a typo of it.
-std::optional<std::string> closest_name(const std::string &unknown,
-                                        const std::set<std::string, std::less<>> &known) {
+std::optional<std::string> closest_name(const std::string& unknown,
+                                        const std::set<std::string, std::less<>>& known) {
     std::optional<std::string> best;
     std::size_t best_distance = k_max_suggestion_distance + 1;
-    for (const std::string &name : known) {
+    for (const std::string& name : known) {
         std::size_t d = levenshtein_distance(unknown, name);
         if (d < best_distance && d < name.size()) {
             best = name;
@@ -35,7 +35,7 @@ std::optional<std::string> closest_name(const std::string &unknown,
 
 } // namespace
 
-ParamReader::ParamReader(std::string kind, const nlohmann::json &params)
+ParamReader::ParamReader(std::string kind, const nlohmann::json& params)
     : m_kind(std::move(kind)), m_params(params.is_null() ? nlohmann::json::object() : params) {
     if (!m_params.is_object()) {
         m_problems.push_back("parameters: expected a table of parameters, got " +
@@ -44,7 +44,7 @@ ParamReader::ParamReader(std::string kind, const nlohmann::json &params)
     }
 }
 
-const nlohmann::json *ParamReader::lookup(std::string_view key, Need need) {
+const nlohmann::json* ParamReader::lookup(std::string_view key, Need need) {
     m_known.emplace(key);
     auto it = m_params.find(key);
     if (it == m_params.end()) {
@@ -57,7 +57,7 @@ const nlohmann::json *ParamReader::lookup(std::string_view key, Need need) {
 }
 
 void ParamReader::wrong_type(std::string_view key, std::string_view expected,
-                             const nlohmann::json &got) {
+                             const nlohmann::json& got) {
     fail(key, "expected " + std::string(expected) + ", got " + describe_json(got));
 }
 
@@ -74,7 +74,7 @@ void ParamReader::fail(std::string problem) {
 }
 
 std::optional<std::string> ParamReader::string(std::string_view key, Need need) {
-    const nlohmann::json *v = lookup(key, need);
+    const nlohmann::json* v = lookup(key, need);
     if (v == nullptr) {
         return std::nullopt;
     }
@@ -86,7 +86,7 @@ std::optional<std::string> ParamReader::string(std::string_view key, Need need) 
 }
 
 std::optional<std::string> ParamReader::text(std::string_view key, Need need) {
-    const nlohmann::json *v = lookup(key, need);
+    const nlohmann::json* v = lookup(key, need);
     if (v == nullptr) {
         return std::nullopt;
     }
@@ -102,7 +102,7 @@ std::optional<std::string> ParamReader::text(std::string_view key, Need need) {
 
 std::optional<double> ParamReader::number(std::string_view key, Need need,
                                           bool allow_numeric_string) {
-    const nlohmann::json *v = lookup(key, need);
+    const nlohmann::json* v = lookup(key, need);
     if (v == nullptr) {
         return std::nullopt;
     }
@@ -122,7 +122,7 @@ std::optional<double> ParamReader::number(std::string_view key, Need need,
 }
 
 std::optional<std::int64_t> ParamReader::count(std::string_view key, Need need) {
-    const nlohmann::json *v = lookup(key, need);
+    const nlohmann::json* v = lookup(key, need);
     if (v == nullptr) {
         return std::nullopt;
     }
@@ -144,7 +144,7 @@ std::optional<std::int64_t> ParamReader::count(std::string_view key, Need need) 
 }
 
 std::optional<double> ParamReader::fraction(std::string_view key, Need need) {
-    const nlohmann::json *v = lookup(key, need);
+    const nlohmann::json* v = lookup(key, need);
     if (v == nullptr) {
         return std::nullopt;
     }
@@ -156,7 +156,7 @@ std::optional<double> ParamReader::fraction(std::string_view key, Need need) {
 }
 
 bool ParamReader::flag(std::string_view key, bool fallback) {
-    const nlohmann::json *v = lookup(key, Need::optional);
+    const nlohmann::json* v = lookup(key, Need::optional);
     if (v == nullptr) {
         return fallback;
     }
@@ -168,13 +168,13 @@ bool ParamReader::flag(std::string_view key, bool fallback) {
 }
 
 std::optional<std::vector<std::string>> ParamReader::texts(std::string_view key, Need need) {
-    const nlohmann::json *v = lookup(key, need);
+    const nlohmann::json* v = lookup(key, need);
     if (v == nullptr) {
         return std::nullopt;
     }
     std::vector<std::string> out;
     if (v->is_array()) {
-        for (const nlohmann::json &item : *v) {
+        for (const nlohmann::json& item : *v) {
             if (item.is_string()) {
                 out.push_back(item.get<std::string>());
             } else if (item.is_number() || item.is_boolean()) {
@@ -193,7 +193,7 @@ std::optional<std::vector<std::string>> ParamReader::texts(std::string_view key,
 }
 
 std::optional<nlohmann::json> ParamReader::object(std::string_view key, Need need) {
-    const nlohmann::json *v = lookup(key, need);
+    const nlohmann::json* v = lookup(key, need);
     if (v == nullptr) {
         return std::nullopt;
     }
@@ -204,7 +204,7 @@ std::optional<nlohmann::json> ParamReader::object(std::string_view key, Need nee
     return *v;
 }
 
-const nlohmann::json *ParamReader::any(std::string_view key, Need need) {
+const nlohmann::json* ParamReader::any(std::string_view key, Need need) {
     return lookup(key, need);
 }
 
@@ -226,7 +226,7 @@ std::optional<std::string> ParamReader::finish() const {
     return m_kind + ": " + util::join(problems, "; ");
 }
 
-std::string describe_json(const nlohmann::json &value) {
+std::string describe_json(const nlohmann::json& value) {
     if (value.is_string()) {
         return quote(value.get<std::string>());
     }

@@ -16,7 +16,7 @@ enum class Need { optional, required };
 class ParamReader {
   public:
     // `params` may be null (no parameters); anything else but an object is an error.
-    ParamReader(std::string kind, const nlohmann::json &params);
+    ParamReader(std::string kind, const nlohmann::json& params);
 
     // Every getter marks `key` as known. An absent optional key yields nullopt (or the
     // fallback); an absent required key or a value of the wrong type is recorded as a problem
@@ -39,7 +39,7 @@ class ParamReader {
     // A JSON object.
     std::optional<nlohmann::json> object(std::string_view key, Need need = Need::optional);
     // Any JSON value, null included; nullptr when absent.
-    const nlohmann::json *any(std::string_view key, Need need = Need::optional);
+    const nlohmann::json* any(std::string_view key, Need need = Need::optional);
 
     bool has(std::string_view key) const;
     // Records "<key>: <what>"; use for checks a getter cannot make (min above max, bad regex).
@@ -50,11 +50,11 @@ class ParamReader {
     // nullopt when every parameter was fine; otherwise "<kind>: <problem>; <problem>...",
     // naming unknown parameters (with a close known name when there is one).
     std::optional<std::string> finish() const;
-    const std::string &kind() const { return m_kind; }
+    const std::string& kind() const { return m_kind; }
 
   private:
-    const nlohmann::json *lookup(std::string_view key, Need need);
-    void wrong_type(std::string_view key, std::string_view expected, const nlohmann::json &got);
+    const nlohmann::json* lookup(std::string_view key, Need need);
+    void wrong_type(std::string_view key, std::string_view expected, const nlohmann::json& got);
 
     std::string m_kind;
     nlohmann::json m_params;
@@ -64,7 +64,7 @@ class ParamReader {
 
 // A JSON value as a short piece of text for reasons and errors: strings quoted and escaped,
 // long values cut with "…".
-std::string describe_json(const nlohmann::json &value);
+std::string describe_json(const nlohmann::json& value);
 // `text` quoted and escaped like a JSON string, cut at 80 characters.
 std::string quote(std::string_view text);
 // A number without trailing zeros: 42, 42.5, 0.001.

@@ -30,7 +30,7 @@ std::vector<std::string_view> code_points(std::string_view text) {
     return out;
 }
 
-template <class T> std::size_t edit_distance(const std::vector<T> &a, const std::vector<T> &b) {
+template <class T> std::size_t edit_distance(const std::vector<T>& a, const std::vector<T>& b) {
     // Two rows are enough: each cell needs only the row above and the cell to its left.
     std::vector<std::size_t> prev(b.size() + 1);
     std::vector<std::size_t> cur(b.size() + 1);
@@ -48,8 +48,8 @@ template <class T> std::size_t edit_distance(const std::vector<T> &a, const std:
     return prev[b.size()];
 }
 
-std::size_t longest_common_subsequence(const std::vector<std::string> &a,
-                                       const std::vector<std::string> &b) {
+std::size_t longest_common_subsequence(const std::vector<std::string>& a,
+                                       const std::vector<std::string>& b) {
     std::vector<std::size_t> prev(b.size() + 1, 0);
     std::vector<std::size_t> cur(b.size() + 1, 0);
     for (std::size_t i = 1; i <= a.size(); ++i) {

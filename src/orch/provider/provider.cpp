@@ -1,4 +1,7 @@
 #include <orch/core/error.hpp>
+#include <orch/http/client.hpp>
+#include <orch/provider/command_provider.hpp>
+#include <orch/provider/http_provider.hpp>
 #include <orch/provider/provider.hpp>
 #include <orch/provider/sim_provider.hpp>
 
@@ -6,22 +9,40 @@
 
 namespace orch::provider {
 
-std::unique_ptr<Provider> make_provider(const config::ProviderConfig& cfg, const ProviderOptions& options) {
+std::unique_ptr<Provider> make_provider(const config::ProviderConfig& cfg, const ProviderOptions& options,
+                                        const std::function<std::shared_ptr<http::HttpClient>()>& http_client) {
     if (cfg.protocol == "sim") {
         return std::make_unique<SimProvider>(cfg, options.sim_sleep);
     }
-    throw Error(ErrorKind::config,
-                fmt::format("{}: providers.{}.protocol: \"{}\" is not available in this build yet",
-                            config::format_location(cfg.where), cfg.name, cfg.protocol));
+    if (cfg.protocol == "openai") {
+        return std::make_unique<HttpProvider>(cfg, make_openai_protocol(), http_client());
+    }
+    if (cfg.protocol == "anthropic") {
+        return std::make_unique<HttpProvider>(cfg, make_anthropic_protocol(), http_client());
+    }
+    if (cfg.protocol == "command") {
+        return std::make_unique<CommandProvider>(cfg);
+    }
+    throw Error(ErrorKind::config, fmt::format("{}: providers.{}.protocol: \"{}\" is not supported",
+                                               config::format_location(cfg.where), cfg.name, cfg.protocol));
 }
 
 ProviderSet::ProviderSet(const config::ProvidersConfig& cfg, const ProviderOptions& options)
     : m_cfg(cfg), m_options(options) {}
 
+ProviderSet::~ProviderSet() = default;
+
 Provider& ProviderSet::for_model(const config::ModelConfig& model) {
+    std::lock_guard lock(m_mutex);
     auto it = m_providers.find(model.provider);
     if (it == m_providers.end()) {
-        it = m_providers.emplace(model.provider, make_provider(m_cfg.provider_of(model), m_options)).first;
+        auto client = [this] {
+            if (!m_http) {
+                m_http = http::make_curl_client();
+            }
+            return m_http;
+        };
+        it = m_providers.emplace(model.provider, make_provider(m_cfg.provider_of(model), m_options, client)).first;
     }
     return *it->second;
 }

@@ -6,7 +6,13 @@
 #include <orch/util/result.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+
+namespace orch::http {
+class HttpClient;
+}
 
 namespace orch::provider {
 
@@ -26,19 +32,23 @@ struct ProviderOptions {
     bool sim_sleep = false; // simulated models really wait out their latency
 };
 
-// Builds the provider for one [providers.NAME] entry; throws orch::Error(config) for a
-// protocol this build cannot serve.
-std::unique_ptr<Provider> make_provider(const config::ProviderConfig& cfg, const ProviderOptions& options);
+// Builds the provider for one [providers.NAME] entry; HTTP protocols share the client that
+// http_client() returns. Throws orch::Error(config) for an unknown protocol.
+std::unique_ptr<Provider> make_provider(const config::ProviderConfig& cfg, const ProviderOptions& options,
+                                        const std::function<std::shared_ptr<http::HttpClient>()>& http_client);
 
 // Every provider of a providers.toml, built once and shared by all calls.
 class ProviderSet {
   public:
     ProviderSet(const config::ProvidersConfig& cfg, const ProviderOptions& options);
+    ~ProviderSet();
     Provider& for_model(const config::ModelConfig& model);
 
   private:
     const config::ProvidersConfig& m_cfg;
     ProviderOptions m_options;
+    std::mutex m_mutex;
+    std::shared_ptr<http::HttpClient> m_http; // one event loop for every HTTP provider
     std::map<std::string, std::unique_ptr<Provider>> m_providers;
 };
 

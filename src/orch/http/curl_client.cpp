@@ -1,0 +1,260 @@
+#include <orch/http/client.hpp>
+#include <orch/util/clock.hpp>
+#include <orch/util/strings.hpp>
+
+#include <atomic>
+#include <curl/curl.h>
+#include <deque>
+#include <fmt/format.h>
+#include <mutex>
+#include <thread>
+
+namespace orch::http {
+
+std::string to_string(TransportErrorKind kind) {
+    switch (kind) {
+    case TransportErrorKind::connect:
+        return "connect";
+    case TransportErrorKind::dns:
+        return "dns";
+    case TransportErrorKind::timeout_connect:
+        return "timeout_connect";
+    case TransportErrorKind::timeout_first_byte:
+        return "timeout_first_byte";
+    case TransportErrorKind::timeout_total:
+        return "timeout_total";
+    case TransportErrorKind::reset:
+        return "reset";
+    case TransportErrorKind::other:
+        return "other";
+    }
+    return "other";
+}
+
+namespace {
+
+struct CurlGlobal {
+    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+};
+
+struct Transfer {
+    HttpRequest request;
+    OnData on_data;
+    OnDone done;
+    CURL* easy = nullptr;
+    curl_slist* header_list = nullptr;
+    HttpResponse response;
+    std::string partial;
+    double started_ms = 0;
+    bool got_byte = false;
+    bool aborted_by_caller = false;
+    bool first_byte_timed_out = false;
+    char error_buf[CURL_ERROR_SIZE] = {0};
+};
+
+size_t on_body(char* ptr, size_t size, size_t nmemb, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    size_t n = size * nmemb;
+    if (!t->got_byte) {
+        t->got_byte = true;
+        t->response.first_byte_ms = util::monotonic_ms() - t->started_ms;
+    }
+    if (t->on_data) {
+        t->partial.append(ptr, std::min<size_t>(n, 4096 - std::min<size_t>(4096, t->partial.size())));
+        if (!t->on_data(std::string_view(ptr, n))) {
+            t->aborted_by_caller = true;
+            return 0; // makes curl fail the transfer with CURLE_WRITE_ERROR
+        }
+    } else {
+        t->response.body.append(ptr, n);
+    }
+    return n;
+}
+
+size_t on_header(char* buffer, size_t size, size_t nitems, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    std::string_view line(buffer, size * nitems);
+    if (line.rfind("HTTP/", 0) == 0) {
+        t->response.headers.clear(); // a new response (after 100-continue or a redirect)
+        return size * nitems;
+    }
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+        t->response.headers[util::to_lower(util::trim(line.substr(0, colon)))] =
+            util::trim(line.substr(colon + 1));
+    }
+    return size * nitems;
+}
+
+class CurlClient : public HttpClient {
+  public:
+    CurlClient() {
+        static CurlGlobal global;
+        m_multi = curl_multi_init();
+        curl_multi_setopt(m_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+        m_thread = std::thread([this] { loop(); });
+    }
+
+    ~CurlClient() override {
+        m_stop = true;
+        curl_multi_wakeup(m_multi);
+        m_thread.join();
+        curl_multi_cleanup(m_multi);
+    }
+
+    void start(HttpRequest request, OnData on_data, OnDone done) override {
+        auto t = std::make_unique<Transfer>();
+        t->request = std::move(request);
+        t->on_data = std::move(on_data);
+        t->done = std::move(done);
+        {
+            std::lock_guard lock(m_mutex);
+            m_incoming.push_back(std::move(t));
+        }
+        curl_multi_wakeup(m_multi);
+    }
+
+  private:
+    void add(std::unique_ptr<Transfer> owned) {
+        Transfer* t = owned.get();
+        CURL* e = curl_easy_init();
+        t->easy = e;
+        t->started_ms = util::monotonic_ms();
+        curl_easy_setopt(e, CURLOPT_URL, t->request.url.c_str());
+        curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buf);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(t->request.connect_timeout_s * 1000));
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->request.total_timeout_s * 1000));
+        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+        if (t->request.method == "POST") {
+            curl_easy_setopt(e, CURLOPT_POST, 1L);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request.body.c_str());
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->request.body.size()));
+        } else if (t->request.method != "GET") {
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->request.method.c_str());
+        }
+        t->header_list = curl_slist_append(t->header_list, "Expect:");
+        for (const auto& [name, value] : t->request.headers) {
+            t->header_list = curl_slist_append(t->header_list, (name + ": " + value).c_str());
+        }
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
+        m_active.push_back(std::move(owned));
+        curl_multi_add_handle(m_multi, e);
+    }
+
+    void finish(Transfer* t, CURLcode code) {
+        curl_multi_remove_handle(m_multi, t->easy);
+        long status = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+        double latency = util::monotonic_ms() - t->started_ms;
+        t->response.status = static_cast<int>(status);
+        t->response.latency_ms = latency;
+        HttpOutcome outcome = [&]() -> HttpOutcome {
+            if (code == CURLE_OK) {
+                return std::move(t->response);
+            }
+            TransportError err;
+            err.latency_ms = latency;
+            err.status = static_cast<int>(status);
+            err.partial_body = t->on_data ? t->partial : t->response.body.substr(0, 4096);
+            std::string detail = t->error_buf[0] ? t->error_buf : curl_easy_strerror(code);
+            err.message = detail;
+            if (t->first_byte_timed_out) {
+                err.kind = TransportErrorKind::timeout_first_byte;
+                err.message = fmt::format("no response within {}s", t->request.first_byte_timeout_s);
+            } else if (code == CURLE_OPERATION_TIMEDOUT) {
+                double connect_time = 0;
+                curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME, &connect_time);
+                err.kind = connect_time > 0 ? TransportErrorKind::timeout_total : TransportErrorKind::timeout_connect;
+            } else if (code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY) {
+                err.kind = TransportErrorKind::dns;
+            } else if (code == CURLE_COULDNT_CONNECT) {
+                err.kind = TransportErrorKind::connect;
+            } else if (code == CURLE_GOT_NOTHING || code == CURLE_RECV_ERROR || code == CURLE_PARTIAL_FILE ||
+                       code == CURLE_SEND_ERROR || code == CURLE_HTTP2_STREAM) {
+                err.kind = TransportErrorKind::reset;
+            } else if (code == CURLE_WRITE_ERROR && t->aborted_by_caller) {
+                err.kind = TransportErrorKind::other;
+                err.message = "aborted by the receiver";
+            } else {
+                err.kind = TransportErrorKind::other;
+            }
+            return util::unexpected(std::move(err));
+        }();
+        curl_slist_free_all(t->header_list);
+        curl_easy_cleanup(t->easy);
+        OnDone done = std::move(t->done);
+        auto it = std::find_if(m_active.begin(), m_active.end(), [&](const auto& p) { return p.get() == t; });
+        std::unique_ptr<Transfer> owned = std::move(*it);
+        m_active.erase(it);
+        done(std::move(outcome));
+    }
+
+    void check_first_byte_deadlines() {
+        double now = util::monotonic_ms();
+        std::vector<Transfer*> late;
+        for (const auto& t : m_active) {
+            if (!t->got_byte && now - t->started_ms > t->request.first_byte_timeout_s * 1000) {
+                late.push_back(t.get());
+            }
+        }
+        for (Transfer* t : late) {
+            t->first_byte_timed_out = true;
+            finish(t, CURLE_OPERATION_TIMEDOUT);
+        }
+    }
+
+    void loop() {
+        while (true) {
+            std::deque<std::unique_ptr<Transfer>> incoming;
+            {
+                std::lock_guard lock(m_mutex);
+                incoming.swap(m_incoming);
+            }
+            for (auto& t : incoming) {
+                add(std::move(t));
+            }
+            if (m_stop) {
+                while (!m_active.empty()) {
+                    finish(m_active.front().get(), CURLE_ABORTED_BY_CALLBACK);
+                }
+                std::lock_guard lock(m_mutex);
+                if (m_incoming.empty()) {
+                    return;
+                }
+                continue;
+            }
+            int running = 0;
+            curl_multi_perform(m_multi, &running);
+            int queued = 0;
+            while (CURLMsg* msg = curl_multi_info_read(m_multi, &queued)) {
+                if (msg->msg == CURLMSG_DONE) {
+                    Transfer* t = nullptr;
+                    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+                    finish(t, msg->data.result);
+                }
+            }
+            check_first_byte_deadlines();
+            curl_multi_poll(m_multi, nullptr, 0, m_active.empty() ? 1000 : 20, nullptr);
+        }
+    }
+
+    CURLM* m_multi = nullptr;
+    std::thread m_thread;
+    std::atomic<bool> m_stop{false};
+    std::mutex m_mutex;
+    std::deque<std::unique_ptr<Transfer>> m_incoming;
+    std::vector<std::unique_ptr<Transfer>> m_active;
+};
+
+} // namespace
+
+std::unique_ptr<HttpClient> make_curl_client() { return std::make_unique<CurlClient>(); }
+
+} // namespace orch::http

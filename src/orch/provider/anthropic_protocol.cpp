@@ -1,0 +1,176 @@
+#include <orch/provider/protocol.hpp>
+#include <orch/util/strings.hpp>
+
+#include <fmt/format.h>
+
+namespace orch::provider {
+
+namespace {
+
+using nlohmann::json;
+
+void add_usage(std::optional<Usage>& usage, const json& u) {
+    if (!u.is_object()) {
+        return;
+    }
+    if (!usage) {
+        usage = Usage{};
+    }
+    // Anthropic's input_tokens excludes cache reads and writes; orch counts all input.
+    std::int64_t cached = u.value("cache_read_input_tokens", std::int64_t{0});
+    std::int64_t created = u.value("cache_creation_input_tokens", std::int64_t{0});
+    if (u.contains("input_tokens")) {
+        usage->input_tokens = u.value("input_tokens", std::int64_t{0}) + cached + created;
+        usage->cached_input_tokens = cached;
+    }
+    if (u.contains("output_tokens")) {
+        usage->output_tokens = u.value("output_tokens", std::int64_t{0});
+    }
+}
+
+class AnthropicStream : public StreamDecoder {
+  public:
+    void on_event(const SseEvent& event) override {
+        json j = json::parse(event.data, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) {
+            m_error = "malformed JSON in a stream event";
+            return;
+        }
+        std::string type = j.value("type", event.event);
+        if (type == "message_start" && j.contains("message")) {
+            add_usage(m_usage, j["message"].value("usage", json::object()));
+        } else if (type == "content_block_delta" && j.contains("delta")) {
+            const json& d = j["delta"];
+            if (d.value("type", "") == "text_delta" && d.contains("text") && d["text"].is_string()) {
+                m_text += d["text"].get<std::string>();
+            }
+        } else if (type == "message_delta") {
+            if (j.contains("usage")) {
+                add_usage(m_usage, j["usage"]);
+            }
+            if (j.contains("delta") && j["delta"].value("stop_reason", "") == "refusal") {
+                m_refused = true;
+            }
+        } else if (type == "message_stop") {
+            m_done = true;
+        } else if (type == "error") {
+            m_error = j.contains("error") ? j["error"].value("message", std::string("stream error")) : "stream error";
+        }
+    }
+    bool complete() const override { return m_done; }
+    bool has_text() const override { return !m_text.empty(); }
+    Reply reply() const override {
+        Reply r;
+        r.text = m_text;
+        r.usage = m_usage;
+        r.refused = m_refused;
+        if (!m_error.empty()) {
+            r.error = m_error;
+        } else if (!m_done) {
+            r.error = "the stream ended without message_stop";
+        } else if (m_text.empty() && !m_refused) {
+            r.error = "empty answer";
+        } else {
+            r.ok = true;
+        }
+        return r;
+    }
+
+  private:
+    std::string m_text;
+    std::optional<Usage> m_usage;
+    std::string m_error;
+    bool m_done = false;
+    bool m_refused = false;
+};
+
+class AnthropicProtocol : public Protocol {
+  public:
+    http::HttpRequest build(const config::ProviderConfig& provider, const config::ModelConfig& model,
+                            const Request& request, bool stream, const std::string& api_key) const override {
+        json body = {{"model", model.id}};
+        std::string system;
+        json messages = json::array();
+        for (const auto& m : request.messages) {
+            if (m.role == "system") {
+                system += (system.empty() ? "" : "\n\n") + m.content;
+            } else {
+                messages.push_back({{"role", m.role}, {"content", m.content}});
+            }
+        }
+        if (!system.empty()) {
+            body["system"] = system;
+        }
+        body["messages"] = std::move(messages);
+        // The Messages API requires max_tokens.
+        body["max_tokens"] = request.params.max_tokens.value_or(model.max_output_tokens);
+        if (request.params.temperature) {
+            body["temperature"] = *request.params.temperature;
+        }
+        if (request.params.top_p) {
+            body["top_p"] = *request.params.top_p;
+        }
+        if (stream) {
+            body["stream"] = true;
+        }
+        http::HttpRequest r;
+        std::string base = provider.base_url;
+        if (!base.empty() && base.back() == '/') {
+            base.pop_back();
+        }
+        r.url = base + (base.size() >= 3 && base.compare(base.size() - 3, 3, "/v1") == 0 ? "/messages" : "/v1/messages");
+        r.headers.emplace_back("Content-Type", "application/json");
+        if (!api_key.empty()) {
+            r.headers.emplace_back("x-api-key", api_key);
+        }
+        if (provider.headers.count("anthropic-version") == 0) {
+            r.headers.emplace_back("anthropic-version", "2023-06-01");
+        }
+        for (const auto& [k, v] : provider.headers) {
+            r.headers.emplace_back(k, v);
+        }
+        r.body = body.dump();
+        return r;
+    }
+
+    Reply parse(std::string_view body) const override {
+        Reply r;
+        json j = json::parse(body, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) {
+            r.error = fmt::format("malformed JSON reply: {}", util::truncate(body, 120));
+            return r;
+        }
+        if (!j.contains("content") || !j["content"].is_array()) {
+            r.error = "reply has no content";
+            return r;
+        }
+        for (const auto& block : j["content"]) {
+            if (block.is_object() && block.value("type", "") == "text" && block.contains("text") &&
+                block["text"].is_string()) {
+                r.text += block["text"].get<std::string>();
+            } else if (block.is_object() && block.value("type", "") == "tool_use" && r.text.empty()) {
+                r.text = json{{"name", block.value("name", "")}, {"arguments", block.value("input", json::object())}}.dump();
+            }
+        }
+        if (j.value("stop_reason", "") == "refusal") {
+            r.refused = true;
+        }
+        if (j.contains("usage")) {
+            add_usage(r.usage, j["usage"]);
+        }
+        if (r.text.empty() && !r.refused) {
+            r.error = "empty answer";
+            return r;
+        }
+        r.ok = true;
+        return r;
+    }
+
+    std::unique_ptr<StreamDecoder> stream_decoder() const override { return std::make_unique<AnthropicStream>(); }
+};
+
+} // namespace
+
+std::unique_ptr<Protocol> make_anthropic_protocol() { return std::make_unique<AnthropicProtocol>(); }
+
+} // namespace orch::provider

@@ -1,0 +1,50 @@
+#pragma once
+// A provider reached over HTTP (OpenAI or Anthropic protocol): API key from the
+// environment, per-provider rpm/tpm limits, retries with exponential backoff and jitter
+// that honour Retry-After, failures classified as ProviderError values.
+#include <orch/http/client.hpp>
+#include <orch/provider/protocol.hpp>
+#include <orch/provider/provider.hpp>
+#include <orch/util/rate_limiter.hpp>
+#include <orch/util/scheduler.hpp>
+
+#include <atomic>
+
+namespace orch::provider {
+
+struct RetryPolicy {
+    double base_delay_ms = 500;
+    double max_delay_ms = 20000;
+    double retry_after_cap_s = 60; // a longer Retry-After fails now, so routing can move on
+};
+
+class HttpProvider : public Provider {
+  public:
+    HttpProvider(const config::ProviderConfig& cfg, std::unique_ptr<Protocol> protocol,
+                 std::shared_ptr<http::HttpClient> client, RetryPolicy retry = {});
+    ~HttpProvider() override;
+    void start(const config::ModelConfig& model, Request request, Callback done) override;
+
+  private:
+    struct Call;
+    void attempt(std::shared_ptr<Call> call);
+    void attempt_now_or_later(std::shared_ptr<Call> call);
+    void on_response(std::shared_ptr<Call> call, http::HttpOutcome outcome);
+    void fail_or_retry(std::shared_ptr<Call> call, ProviderError error);
+
+    const config::ProviderConfig& m_cfg;
+    std::unique_ptr<Protocol> m_protocol;
+    std::shared_ptr<http::HttpClient> m_client;
+    RetryPolicy m_retry;
+    util::RateLimiter m_rpm;
+    util::RateLimiter m_tpm;
+    util::Scheduler m_scheduler;
+};
+
+// Classifies an HTTP exchange that did not produce a usable reply.
+ProviderError classify_http_error(int status, const std::map<std::string, std::string>& headers,
+                                  std::string_view body);
+// Retry-After as seconds: "120", an HTTP-date, or retry-after-ms; nullopt when absent.
+std::optional<double> parse_retry_after(const std::map<std::string, std::string>& headers);
+
+} // namespace orch::provider

@@ -1,0 +1,188 @@
+#include <orch/provider/protocol.hpp>
+#include <orch/util/strings.hpp>
+
+#include <fmt/format.h>
+
+namespace orch::provider {
+
+namespace {
+
+using nlohmann::json;
+
+std::optional<Usage> usage_from(const json& u) {
+    if (!u.is_object() || !u.contains("prompt_tokens")) {
+        return std::nullopt;
+    }
+    Usage usage;
+    usage.input_tokens = u.value("prompt_tokens", std::int64_t{0});
+    usage.output_tokens = u.value("completion_tokens", std::int64_t{0});
+    if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object()) {
+        usage.cached_input_tokens = u["prompt_tokens_details"].value("cached_tokens", std::int64_t{0});
+    }
+    return usage;
+}
+
+std::string url_join(const std::string& base, const std::string& path) {
+    if (!base.empty() && base.back() == '/') {
+        return base.substr(0, base.size() - 1) + path;
+    }
+    return base + path;
+}
+
+class OpenAiStream : public StreamDecoder {
+  public:
+    void on_event(const SseEvent& event) override {
+        if (event.data == "[DONE]") {
+            m_done = true;
+            return;
+        }
+        json j = json::parse(event.data, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) {
+            m_error = "malformed JSON in a stream event";
+            return;
+        }
+        if (j.contains("error")) {
+            m_error = j["error"].is_object() ? j["error"].value("message", std::string("stream error"))
+                                             : "stream error";
+            return;
+        }
+        if (j.contains("usage") && !j["usage"].is_null()) {
+            m_usage = usage_from(j["usage"]);
+        }
+        if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) {
+            const json& c = j["choices"][0];
+            if (c.contains("delta") && c["delta"].is_object()) {
+                const json& d = c["delta"];
+                if (d.contains("content") && d["content"].is_string()) {
+                    m_text += d["content"].get<std::string>();
+                }
+            }
+            if (c.contains("finish_reason") && c["finish_reason"] == "content_filter") {
+                m_refused = true;
+            }
+        }
+    }
+    bool complete() const override { return m_done; }
+    bool has_text() const override { return !m_text.empty(); }
+    Reply reply() const override {
+        Reply r;
+        r.text = m_text;
+        r.usage = m_usage;
+        r.refused = m_refused;
+        if (!m_error.empty()) {
+            r.error = m_error;
+        } else if (!m_done) {
+            r.error = "the stream ended without its [DONE] terminator";
+        } else if (m_text.empty() && !m_refused) {
+            r.error = "empty answer";
+        } else {
+            r.ok = true;
+        }
+        return r;
+    }
+
+  private:
+    std::string m_text;
+    std::optional<Usage> m_usage;
+    std::string m_error;
+    bool m_done = false;
+    bool m_refused = false;
+};
+
+class OpenAiProtocol : public Protocol {
+  public:
+    http::HttpRequest build(const config::ProviderConfig& provider, const config::ModelConfig& model,
+                            const Request& request, bool stream, const std::string& api_key) const override {
+        json body = {{"model", model.id}};
+        json messages = json::array();
+        for (const auto& m : request.messages) {
+            messages.push_back({{"role", m.role}, {"content", m.content}});
+        }
+        body["messages"] = std::move(messages);
+        if (request.params.temperature) {
+            body["temperature"] = *request.params.temperature;
+        }
+        if (request.params.top_p) {
+            body["top_p"] = *request.params.top_p;
+        }
+        if (request.params.max_tokens) {
+            body["max_tokens"] = *request.params.max_tokens;
+        }
+        if (request.seed != 0) {
+            body["seed"] = request.seed % 2147483647ULL;
+        }
+        if (stream) {
+            body["stream"] = true;
+            body["stream_options"] = {{"include_usage", true}};
+        }
+        http::HttpRequest r;
+        r.url = url_join(provider.base_url, "/chat/completions");
+        r.headers.emplace_back("Content-Type", "application/json");
+        if (!api_key.empty()) {
+            r.headers.emplace_back("Authorization", "Bearer " + api_key);
+        }
+        for (const auto& [k, v] : provider.headers) {
+            r.headers.emplace_back(k, v);
+        }
+        r.body = body.dump();
+        return r;
+    }
+
+    Reply parse(std::string_view body) const override {
+        Reply r;
+        json j = json::parse(body, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) {
+            r.error = fmt::format("malformed JSON reply: {}", util::truncate(body, 120));
+            return r;
+        }
+        if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty()) {
+            r.error = "reply has no choices";
+            return r;
+        }
+        const json& c = j["choices"][0];
+        if (c.contains("message") && c["message"].is_object()) {
+            const json& m = c["message"];
+            if (m.contains("content") && m["content"].is_string()) {
+                r.text = m["content"].get<std::string>();
+            }
+            if (m.contains("tool_calls") && m["tool_calls"].is_array() && !m["tool_calls"].empty() && r.text.empty()) {
+                // A tool call is the answer: hand it on as JSON for tool-call evaluators.
+                r.text = json{{"tool_calls", m["tool_calls"]}}.dump();
+            }
+            if (m.contains("refusal") && m["refusal"].is_string()) {
+                r.refused = true;
+                r.text = m["refusal"].get<std::string>();
+            }
+        }
+        if (c.contains("finish_reason") && c["finish_reason"] == "content_filter") {
+            r.refused = true;
+        }
+        r.usage = j.contains("usage") ? usage_from(j["usage"]) : std::nullopt;
+        if (r.text.empty() && !r.refused) {
+            r.error = "empty answer";
+            return r;
+        }
+        r.ok = true;
+        return r;
+    }
+
+    std::unique_ptr<StreamDecoder> stream_decoder() const override { return std::make_unique<OpenAiStream>(); }
+};
+
+} // namespace
+
+std::unique_ptr<Protocol> make_openai_protocol() { return std::make_unique<OpenAiProtocol>(); }
+
+bool is_context_length_error(std::string_view body) {
+    std::string lower = util::to_lower(body);
+    for (const char* marker : {"context_length_exceeded", "exceed_context_size", "maximum context length",
+                               "prompt is too long", "context window", "too many tokens",
+                               "input is too long", "context length"}) {
+        if (lower.find(marker) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace orch::provider
