@@ -2,6 +2,7 @@
 #include <orch/store/store.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace orch::store {
@@ -57,6 +58,67 @@ CREATE TABLE results (
     UNIQUE (run_id, suite, task_id, target, repeat)
 );
 CREATE INDEX results_by_run ON results(run_id, target);
+)sql",
+    // 2: policy routes, judge accounting, route log, feedback, response cache
+    R"sql(
+ALTER TABLE results ADD COLUMN route TEXT;
+ALTER TABLE results ADD COLUMN judge_cost_usd REAL NOT NULL DEFAULT 0;
+ALTER TABLE results ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE judge_calls (
+    id           INTEGER PRIMARY KEY,
+    run_id       INTEGER NOT NULL REFERENCES runs(id),
+    suite        TEXT NOT NULL,
+    task_id      TEXT NOT NULL,
+    target       TEXT NOT NULL,
+    repeat       INTEGER NOT NULL,
+    evaluator    TEXT NOT NULL,
+    judge_model  TEXT NOT NULL,
+    prompt_hash  TEXT NOT NULL,
+    raw_reply    TEXT,
+    score        REAL,
+    status       TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cost_usd     REAL NOT NULL,
+    latency_ms   REAL NOT NULL,
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+);
+CREATE INDEX judge_calls_by_result ON judge_calls(run_id, suite, task_id, target, repeat);
+CREATE TABLE route_log (
+    request_id    TEXT PRIMARY KEY,
+    at            TEXT NOT NULL,
+    policy        TEXT NOT NULL,
+    rule          TEXT NOT NULL,
+    task_type     TEXT,
+    chain         TEXT NOT NULL,
+    model         TEXT,
+    input_tokens  INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cost_usd      REAL NOT NULL,
+    latency_ms    REAL NOT NULL,
+    outcome       TEXT NOT NULL,
+    error         TEXT
+);
+CREATE TABLE feedback (
+    id         INTEGER PRIMARY KEY,
+    request_id TEXT NOT NULL REFERENCES route_log(request_id),
+    score      REAL NOT NULL,
+    comment    TEXT,
+    at         TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+);
+CREATE TABLE response_cache (
+    key                 TEXT PRIMARY KEY,
+    model               TEXT NOT NULL,
+    text                TEXT NOT NULL,
+    input_tokens        INTEGER NOT NULL,
+    output_tokens       INTEGER NOT NULL,
+    cached_input_tokens INTEGER NOT NULL,
+    tokens_estimated    INTEGER NOT NULL,
+    cost_usd            REAL NOT NULL,
+    latency_ms          REAL NOT NULL,
+    ttft_ms             REAL,
+    created_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+);
 )sql",
 };
 
@@ -144,8 +206,9 @@ void Store::add_results(const std::vector<ResultRow>& rows) {
                          "INSERT OR IGNORE INTO results (run_id, suite, suite_hash, task_id, "
                          "task_type, target, model, repeat, status, score, passed, threshold, "
                          "input_tokens, output_tokens, tokens_estimated, cost_usd, latency_ms, "
-                         "ttft_ms, retries, output, evaluations, error_kind, error, simulated) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                         "ttft_ms, retries, output, evaluations, error_kind, error, simulated, route, "
+                         "judge_cost_usd, cached) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& r : rows) {
         st.reset();
         st.clearBindings();
@@ -183,6 +246,11 @@ void Store::add_results(const std::vector<ResultRow>& rows) {
             st.bind(23, r.error);
         }
         st.bind(24, r.simulated ? 1 : 0);
+        if (!r.route.is_null()) {
+            st.bind(25, r.route.dump());
+        }
+        st.bind(26, r.judge_cost_usd);
+        st.bind(27, r.cached ? 1 : 0);
         st.exec();
     }
     tx.commit();
@@ -261,7 +329,8 @@ void Store::for_each_result(std::int64_t run_id, const std::function<void(const 
                          "SELECT run_id, suite, suite_hash, task_id, task_type, target, model, "
                          "repeat, status, score, passed, threshold, input_tokens, output_tokens, "
                          "tokens_estimated, cost_usd, latency_ms, ttft_ms, retries, output, "
-                         "evaluations, error_kind, error, simulated FROM results WHERE run_id = ? "
+                         "evaluations, error_kind, error, simulated, route, judge_cost_usd, cached "
+                         "FROM results WHERE run_id = ? "
                          "ORDER BY target, suite, task_id, repeat");
     st.bind(1, run_id);
     ResultRow r;
@@ -290,8 +359,173 @@ void Store::for_each_result(std::int64_t run_id, const std::function<void(const 
         r.error_kind = st.getColumn(21).getString();
         r.error = st.getColumn(22).getString();
         r.simulated = st.getColumn(23).getInt() != 0;
+        r.route = st.getColumn(24).isNull() ? nlohmann::json() : nlohmann::json::parse(st.getColumn(24).getString());
+        r.judge_cost_usd = st.getColumn(25).getDouble();
+        r.cached = st.getColumn(26).getInt() != 0;
         fn(r);
     }
+}
+
+void Store::log_route(const RouteLogEntry& e) {
+    SQLite::Statement st(m_impl->db,
+                         "INSERT OR REPLACE INTO route_log (request_id, at, policy, rule, task_type, chain, "
+                         "model, input_tokens, output_tokens, cost_usd, latency_ms, outcome, error) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    st.bind(1, e.request_id);
+    st.bind(2, e.at);
+    st.bind(3, e.policy);
+    st.bind(4, e.rule);
+    st.bind(5, e.task_type);
+    st.bind(6, e.chain.dump());
+    st.bind(7, e.model);
+    st.bind(8, e.input_tokens);
+    st.bind(9, e.output_tokens);
+    st.bind(10, e.cost_usd);
+    st.bind(11, e.latency_ms);
+    st.bind(12, e.outcome);
+    st.bind(13, e.error);
+    st.exec();
+}
+
+std::optional<RouteLogEntry> Store::route_entry(const std::string& request_id) {
+    SQLite::Statement st(m_impl->db,
+                         "SELECT request_id, at, policy, rule, task_type, chain, model, input_tokens, "
+                         "output_tokens, cost_usd, latency_ms, outcome, error FROM route_log WHERE request_id = ?");
+    st.bind(1, request_id);
+    if (!st.executeStep()) {
+        return std::nullopt;
+    }
+    RouteLogEntry e;
+    e.request_id = st.getColumn(0).getString();
+    e.at = st.getColumn(1).getString();
+    e.policy = st.getColumn(2).getString();
+    e.rule = st.getColumn(3).getString();
+    e.task_type = st.getColumn(4).getString();
+    e.chain = nlohmann::json::parse(st.getColumn(5).getString());
+    e.model = st.getColumn(6).getString();
+    e.input_tokens = st.getColumn(7).getInt64();
+    e.output_tokens = st.getColumn(8).getInt64();
+    e.cost_usd = st.getColumn(9).getDouble();
+    e.latency_ms = st.getColumn(10).getDouble();
+    e.outcome = st.getColumn(11).getString();
+    e.error = st.getColumn(12).getString();
+    return e;
+}
+
+bool Store::add_feedback(const std::string& request_id, double score, const std::string& comment) {
+    if (!route_entry(request_id)) {
+        return false;
+    }
+    SQLite::Statement st(m_impl->db, "INSERT INTO feedback (request_id, score, comment) VALUES (?,?,?)");
+    st.bind(1, request_id);
+    st.bind(2, score);
+    st.bind(3, comment);
+    st.exec();
+    return true;
+}
+
+std::optional<CachedResponse> Store::cache_get(const std::string& key) {
+    SQLite::Statement st(m_impl->db,
+                         "SELECT text, input_tokens, output_tokens, cached_input_tokens, tokens_estimated, "
+                         "cost_usd, latency_ms, ttft_ms FROM response_cache WHERE key = ?");
+    st.bind(1, key);
+    if (!st.executeStep()) {
+        return std::nullopt;
+    }
+    CachedResponse c;
+    c.text = st.getColumn(0).getString();
+    c.input_tokens = st.getColumn(1).getInt64();
+    c.output_tokens = st.getColumn(2).getInt64();
+    c.cached_input_tokens = st.getColumn(3).getInt64();
+    c.tokens_estimated = st.getColumn(4).getInt() != 0;
+    c.cost_usd = st.getColumn(5).getDouble();
+    c.latency_ms = st.getColumn(6).getDouble();
+    c.ttft_ms = st.getColumn(7).isNull() ? std::nullopt : std::optional(st.getColumn(7).getDouble());
+    return c;
+}
+
+void Store::cache_put(const std::string& key, const std::string& model, const CachedResponse& c) {
+    SQLite::Statement st(m_impl->db,
+                         "INSERT OR REPLACE INTO response_cache (key, model, text, input_tokens, output_tokens, "
+                         "cached_input_tokens, tokens_estimated, cost_usd, latency_ms, ttft_ms) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?)");
+    st.bind(1, key);
+    st.bind(2, model);
+    st.bind(3, c.text);
+    st.bind(4, c.input_tokens);
+    st.bind(5, c.output_tokens);
+    st.bind(6, c.cached_input_tokens);
+    st.bind(7, c.tokens_estimated ? 1 : 0);
+    st.bind(8, c.cost_usd);
+    st.bind(9, c.latency_ms);
+    if (c.ttft_ms) {
+        st.bind(10, *c.ttft_ms);
+    }
+    st.exec();
+}
+
+void Store::add_judge_calls(const std::vector<JudgeCall>& calls) {
+    if (calls.empty()) {
+        return;
+    }
+    SQLite::Transaction tx(m_impl->db);
+    SQLite::Statement st(m_impl->db,
+                         "INSERT INTO judge_calls (run_id, suite, task_id, target, repeat, evaluator, "
+                         "judge_model, prompt_hash, raw_reply, score, status, input_tokens, output_tokens, "
+                         "cost_usd, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    for (const auto& c : calls) {
+        st.reset();
+        st.clearBindings();
+        st.bind(1, c.run_id);
+        st.bind(2, c.suite);
+        st.bind(3, c.task_id);
+        st.bind(4, c.target);
+        st.bind(5, c.repeat);
+        st.bind(6, c.evaluator);
+        st.bind(7, c.judge_model);
+        st.bind(8, c.prompt_hash);
+        st.bind(9, c.raw_reply);
+        if (c.score) {
+            st.bind(10, *c.score);
+        }
+        st.bind(11, c.status);
+        st.bind(12, c.input_tokens);
+        st.bind(13, c.output_tokens);
+        st.bind(14, c.cost_usd);
+        st.bind(15, c.latency_ms);
+        st.exec();
+    }
+    tx.commit();
+}
+
+std::vector<QualityStat> Store::quality_stats(std::optional<std::int64_t> run_id) {
+    std::string where = run_id ? "AND run_id = ?" : "";
+    SQLite::Statement st(m_impl->db,
+                         "SELECT model, task_type, count(*), avg(score), "
+                         "avg(score * score), avg(cost_usd), avg(latency_ms) FROM results "
+                         "WHERE status = 'scored' AND model IS NOT NULL AND model != '' " + where +
+                         " GROUP BY model, task_type ORDER BY model, task_type");
+    if (run_id) {
+        st.bind(1, *run_id);
+    }
+    std::vector<QualityStat> out;
+    while (st.executeStep()) {
+        QualityStat q;
+        q.model = st.getColumn(0).getString();
+        q.task_type = st.getColumn(1).getString();
+        q.n = st.getColumn(2).getInt64();
+        q.mean = st.getColumn(3).getDouble();
+        double mean_sq = st.getColumn(4).getDouble();
+        double var = std::max(0.0, mean_sq - q.mean * q.mean);
+        if (q.n > 1) {
+            var *= static_cast<double>(q.n) / static_cast<double>(q.n - 1);
+        }
+        q.stddev = std::sqrt(var);
+        q.cost_per_task = st.getColumn(5).getDouble();
+        q.latency_mean_ms = st.getColumn(6).getDouble();
+        out.push_back(q);
+    }
+    return out;
 }
 
 } // namespace orch::store

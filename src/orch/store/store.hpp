@@ -53,13 +53,74 @@ struct ResultRow {
     std::string error_kind;
     std::string error;
     bool simulated = false;
+    nlohmann::json route;      // for policy targets: {policy, rule, chain: [...]}; null otherwise
+    double judge_cost_usd = 0; // spent on judge calls scoring this result (not in cost_usd)
+    bool cached = false;       // served from the response cache
+};
+
+// One request routed through a policy (orch route, or a policy target in orch bench).
+struct RouteLogEntry {
+    std::string request_id;
+    std::string at;
+    std::string policy;
+    std::string rule;
+    std::string task_type;
+    nlohmann::json chain = nlohmann::json::array(); // [{model, outcome, error_kind, latency_ms, cost_usd}]
+    std::string model; // the model whose answer was used ("" when none)
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    double cost_usd = 0;
+    double latency_ms = 0;
+    std::string outcome; // ok | error | refused | budget
+    std::string error;
+};
+
+// A response kept for reuse; its original latency is kept with it.
+struct CachedResponse {
+    std::string text;
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    std::int64_t cached_input_tokens = 0;
+    bool tokens_estimated = false;
+    double cost_usd = 0;
+    double latency_ms = 0;
+    std::optional<double> ttft_ms;
+};
+
+struct JudgeCall {
+    std::int64_t run_id = 0;
+    std::string suite;
+    std::string task_id;
+    std::string target;
+    std::int64_t repeat = 0;
+    std::string evaluator;   // judge_rubric | judge_reference | judge_pairwise
+    std::string judge_model;
+    std::string prompt_hash;
+    std::string raw_reply;
+    std::optional<double> score; // nullopt: unscored (unparseable or failed)
+    std::string status;          // scored | unscored | error
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    double cost_usd = 0;
+    double latency_ms = 0;
+};
+
+// Recorded quality of a model on a task type, over every run in the database.
+struct QualityStat {
+    std::string model;
+    std::string task_type;
+    std::int64_t n = 0;        // scored results
+    double mean = 0;           // mean score
+    double stddev = 0;
+    double cost_per_task = 0;
+    double latency_mean_ms = 0;
 };
 
 // The identity of a unit of work inside a run, for resume.
 std::string work_key(const std::string& suite, const std::string& task_id, const std::string& target,
                      std::int64_t repeat);
 
-inline constexpr int k_schema_version = 1;
+inline constexpr int k_schema_version = 2;
 
 class Store {
   public:
@@ -83,6 +144,21 @@ class Store {
     std::int64_t count_results(std::int64_t run_id);
     // Streams a run's results ordered by target, then suite, task, repeat.
     void for_each_result(std::int64_t run_id, const std::function<void(const ResultRow&)>& fn);
+
+    // Route log and feedback.
+    void log_route(const RouteLogEntry& entry);
+    std::optional<RouteLogEntry> route_entry(const std::string& request_id);
+    // Records a score against a routed request; false when the id is unknown.
+    bool add_feedback(const std::string& request_id, double score, const std::string& comment);
+
+    // Response cache, keyed by a hash of the full request (model, messages, parameters).
+    std::optional<CachedResponse> cache_get(const std::string& key);
+    void cache_put(const std::string& key, const std::string& model, const CachedResponse& response);
+
+    void add_judge_calls(const std::vector<JudgeCall>& calls);
+
+    // Mean quality per (model, task type) over scored results of every run (or of one).
+    std::vector<QualityStat> quality_stats(std::optional<std::int64_t> run_id = std::nullopt);
 
   private:
     struct Impl;
