@@ -1,4 +1,5 @@
 #include <orch/bench/runner.hpp>
+#include <orch/bench/response_cache.hpp>
 #include <orch/bench/scoring.hpp>
 #include <orch/core/error.hpp>
 #include <orch/provider/provider.hpp>
@@ -188,6 +189,7 @@ store::ResultRow make_row(std::int64_t run_id, const Done& d) {
     row.retries = c.retries;
     row.output = c.text;
     row.simulated = c.simulated;
+    row.cached = c.cached;
     TaskScore ts = score_task(*w.task, c.text, c.latency_ms, c.cost_usd);
     row.evaluations = std::move(ts.evaluations);
     if (ts.scored) {
@@ -239,7 +241,12 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
         outcome.run_id = store.create_run(run);
     }
 
-    provider::ProviderSet provider_set(providers, provider::ProviderOptions{options.sim_sleep});
+    provider::ProviderOptions popts;
+    popts.sim_sleep = options.sim_sleep;
+    if (options.cache != nullptr) {
+        popts.wrap = [cache = options.cache](std::unique_ptr<provider::Provider> p) { return cache->wrap(std::move(p)); };
+    }
+    provider::ProviderSet provider_set(providers, popts);
     WorkSource source(plan, options, done_keys);
     std::mutex mutex;
     std::condition_variable cv;
@@ -317,15 +324,20 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
             batch.push_back(make_row(outcome.run_id, d));
             const auto& row = batch.back();
             outcome.cost_usd += row.cost_usd;
+            outcome.spent_usd += row.cached ? 0 : row.cost_usd;
+            outcome.cache_hits += row.cached ? 1 : 0;
             outcome.errors += row.status == "error";
             outcome.unscored += row.status == "unscored";
         }
         // Group commit: everything that completed since the last commit, in one transaction.
         store.add_results(batch);
+        if (options.cache != nullptr) {
+            options.cache->flush();
+        }
         outcome.results += static_cast<std::int64_t>(batch.size());
         completed += static_cast<std::int64_t>(batch.size());
         batch.clear();
-        if (options.max_cost_usd && outcome.cost_usd >= *options.max_cost_usd && !stopping) {
+        if (options.max_cost_usd && outcome.spent_usd >= *options.max_cost_usd && !stopping) {
             stopping = true;
             outcome.status = "budget_exceeded";
         }

@@ -14,6 +14,8 @@
 
 namespace orch::bench {
 
+class ResponseCache;
+
 struct BenchOptions {
     std::vector<std::string> suite_paths = {"tasks"};
     std::vector<std::string> targets; // model names; empty = every model in providers.toml
@@ -26,6 +28,7 @@ struct BenchOptions {
     std::string command_line;
     bool progress = false; // a live progress line on the error stream
     const std::atomic<bool>* stop = nullptr; // set by SIGINT: finish in-flight work, then stop
+    ResponseCache* cache = nullptr;          // nullptr: --no-cache
 };
 
 // Everything a run needs, loaded and checked before anything is written.
@@ -45,7 +48,9 @@ struct BenchOutcome {
     std::int64_t results = 0; // written by this invocation
     std::int64_t errors = 0;
     std::int64_t unscored = 0;
-    double cost_usd = 0;
+    double cost_usd = 0;        // what the results cost (cached answers at their original cost)
+    std::int64_t cache_hits = 0;
+    double spent_usd = 0;       // what this invocation actually spent (cache hits excluded)
 };
 
 BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan& plan,

@@ -56,6 +56,7 @@ struct Completion {
     std::string model;         // the model name in providers.toml
     std::string provider_model; // the provider's id for it
     bool simulated = false;
+    bool cached = false; // served from the response cache: no provider call was made
     int retries = 0;
 };
 

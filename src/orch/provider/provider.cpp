@@ -42,7 +42,11 @@ Provider& ProviderSet::for_model(const config::ModelConfig& model) {
             }
             return m_http;
         };
-        it = m_providers.emplace(model.provider, make_provider(m_cfg.provider_of(model), m_options, client)).first;
+        auto built = make_provider(m_cfg.provider_of(model), m_options, client);
+        if (m_options.wrap) {
+            built = m_options.wrap(std::move(built));
+        }
+        it = m_providers.emplace(model.provider, std::move(built)).first;
     }
     return *it->second;
 }

@@ -28,8 +28,12 @@ class Provider {
     virtual bool simulated() const { return false; }
 };
 
+// Wraps each provider once it is built (e.g. with a response cache).
+using ProviderWrapper = std::function<std::unique_ptr<class Provider>(std::unique_ptr<class Provider>)>;
+
 struct ProviderOptions {
     bool sim_sleep = false; // simulated models really wait out their latency
+    ProviderWrapper wrap;   // optional
 };
 
 // Builds the provider for one [providers.NAME] entry; HTTP protocols share the client that

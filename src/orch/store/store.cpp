@@ -444,24 +444,34 @@ std::optional<CachedResponse> Store::cache_get(const std::string& key) {
     return c;
 }
 
-void Store::cache_put(const std::string& key, const std::string& model, const CachedResponse& c) {
+void Store::cache_put(const std::vector<CacheEntry>& entries) {
+    if (entries.empty()) {
+        return;
+    }
+    SQLite::Transaction tx(m_impl->db);
     SQLite::Statement st(m_impl->db,
                          "INSERT OR REPLACE INTO response_cache (key, model, text, input_tokens, output_tokens, "
                          "cached_input_tokens, tokens_estimated, cost_usd, latency_ms, ttft_ms) "
                          "VALUES (?,?,?,?,?,?,?,?,?,?)");
-    st.bind(1, key);
-    st.bind(2, model);
-    st.bind(3, c.text);
-    st.bind(4, c.input_tokens);
-    st.bind(5, c.output_tokens);
-    st.bind(6, c.cached_input_tokens);
-    st.bind(7, c.tokens_estimated ? 1 : 0);
-    st.bind(8, c.cost_usd);
-    st.bind(9, c.latency_ms);
-    if (c.ttft_ms) {
-        st.bind(10, *c.ttft_ms);
+    for (const auto& e : entries) {
+        const CachedResponse& c = e.response;
+        st.reset();
+        st.clearBindings();
+        st.bind(1, e.key);
+        st.bind(2, e.model);
+        st.bind(3, c.text);
+        st.bind(4, c.input_tokens);
+        st.bind(5, c.output_tokens);
+        st.bind(6, c.cached_input_tokens);
+        st.bind(7, c.tokens_estimated ? 1 : 0);
+        st.bind(8, c.cost_usd);
+        st.bind(9, c.latency_ms);
+        if (c.ttft_ms) {
+            st.bind(10, *c.ttft_ms);
+        }
+        st.exec();
     }
-    st.exec();
+    tx.commit();
 }
 
 void Store::add_judge_calls(const std::vector<JudgeCall>& calls) {
@@ -496,6 +506,16 @@ void Store::add_judge_calls(const std::vector<JudgeCall>& calls) {
         st.exec();
     }
     tx.commit();
+}
+
+std::map<std::pair<std::string, std::string>, double> Store::output_token_means() {
+    SQLite::Statement st(m_impl->db, "SELECT model, task_type, avg(output_tokens) FROM results "
+                                     "WHERE status != 'error' GROUP BY model, task_type");
+    std::map<std::pair<std::string, std::string>, double> out;
+    while (st.executeStep()) {
+        out[{st.getColumn(0).getString(), st.getColumn(1).getString()}] = st.getColumn(2).getDouble();
+    }
+    return out;
 }
 
 std::vector<QualityStat> Store::quality_stats(std::optional<std::int64_t> run_id) {

@@ -3,6 +3,7 @@
 // The schema carries a version (PRAGMA user_version) and is migrated forward on open.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -153,9 +154,18 @@ class Store {
 
     // Response cache, keyed by a hash of the full request (model, messages, parameters).
     std::optional<CachedResponse> cache_get(const std::string& key);
-    void cache_put(const std::string& key, const std::string& model, const CachedResponse& response);
+    struct CacheEntry {
+        std::string key;
+        std::string model;
+        CachedResponse response;
+    };
+    // Writes entries in one transaction.
+    void cache_put(const std::vector<CacheEntry>& entries);
 
     void add_judge_calls(const std::vector<JudgeCall>& calls);
+
+    // Mean output tokens per (model, task type) over every successful result.
+    std::map<std::pair<std::string, std::string>, double> output_token_means();
 
     // Mean quality per (model, task type) over scored results of every run (or of one).
     std::vector<QualityStat> quality_stats(std::optional<std::int64_t> run_id = std::nullopt);
