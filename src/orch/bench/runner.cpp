@@ -1,4 +1,5 @@
 #include <orch/bench/runner.hpp>
+#include <orch/bench/judging.hpp>
 #include <orch/bench/response_cache.hpp>
 #include <orch/bench/scoring.hpp>
 #include <orch/core/error.hpp>
@@ -61,7 +62,7 @@ BenchPlan plan_bench(const config::ProvidersConfig& providers, const BenchOption
         std::int64_t rows = 0;
         while (reader.next(task, problems)) {
             ++rows;
-            for (const auto& p : check_evaluators(task)) {
+            for (const auto& p : check_evaluators(task, providers.models.empty() ? nullptr : &providers)) {
                 problems.add(task.where, "evaluators", p);
             }
         }
@@ -83,9 +84,22 @@ struct Work {
     std::int64_t repeat = 0;
 };
 
+struct JudgeRef {
+    std::uint64_t pending = 0; // which result is being judged
+    JudgeCallSpec call;
+};
+
 struct Done {
     Work work;
     provider::Outcome outcome;
+    std::optional<JudgeRef> judge; // set when this is a judge's reply, not a target's answer
+};
+
+// A result whose judges have not all answered yet.
+struct Pending {
+    Work work;
+    provider::Outcome outcome;
+    std::unique_ptr<PendingJudgement> judging;
 };
 
 // Walks suites → rows → targets → repeats lazily, so memory stays flat with dataset size.
@@ -157,8 +171,8 @@ Request make_request(const Work& w, std::uint64_t seed) {
     return r;
 }
 
-store::ResultRow make_row(std::int64_t run_id, const Done& d) {
-    const Work& w = d.work;
+store::ResultRow make_row(std::int64_t run_id, const Work& w, const provider::Outcome& outcome,
+                          const PendingJudgement* judging) {
     store::ResultRow row;
     row.run_id = run_id;
     row.suite = w.suite->name;
@@ -169,8 +183,8 @@ store::ResultRow make_row(std::int64_t run_id, const Done& d) {
     row.model = w.model->name;
     row.repeat = w.repeat;
     row.threshold = w.task->threshold;
-    if (!d.outcome) {
-        const ProviderError& e = d.outcome.error();
+    if (!outcome) {
+        const ProviderError& e = outcome.error();
         row.status = "error";
         row.error_kind = to_string(e.kind);
         row.error = e.message;
@@ -179,7 +193,7 @@ store::ResultRow make_row(std::int64_t run_id, const Done& d) {
         row.simulated = w.model->sim.has_value();
         return row;
     }
-    const Completion& c = d.outcome.value();
+    const Completion& c = outcome.value();
     row.input_tokens = c.usage.input_tokens;
     row.output_tokens = c.usage.output_tokens;
     row.tokens_estimated = c.usage.estimated;
@@ -190,7 +204,11 @@ store::ResultRow make_row(std::int64_t run_id, const Done& d) {
     row.output = c.text;
     row.simulated = c.simulated;
     row.cached = c.cached;
-    TaskScore ts = score_task(*w.task, c.text, c.latency_ms, c.cost_usd);
+    TaskScore ts = judging != nullptr ? score_task(*w.task, c.text, c.latency_ms, c.cost_usd, judging->verdicts())
+                                      : score_task(*w.task, c.text, c.latency_ms, c.cost_usd);
+    if (judging != nullptr) {
+        row.judge_cost_usd = judging->cost_usd();
+    }
     row.evaluations = std::move(ts.evaluations);
     if (ts.scored) {
         row.status = "scored";
@@ -261,17 +279,51 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
     std::int64_t completed = static_cast<std::int64_t>(done_keys.size());
     double last_progress = 0;
 
-    auto launch = [&](Work w) {
-        const auto& pcfg = providers.provider_of(*w.model);
+    // Starts one call: a target's answer, or (with judge set) a judge's verdict on one.
+    auto call = [&](const config::ModelConfig& model, Request req, Work w, std::optional<JudgeRef> judge) {
         ++in_flight;
-        ++provider_in_flight[pcfg.name];
+        ++provider_in_flight[providers.provider_of(model).name];
+        provider_set.for_model(model).start(model, std::move(req),
+                                            [&, w = std::move(w), judge = std::move(judge)](provider::Outcome o) mutable {
+                                                std::lock_guard lock(mutex);
+                                                finished.push_back(Done{std::move(w), std::move(o), std::move(judge)});
+                                                cv.notify_one();
+                                            });
+    };
+    std::vector<store::ResultRow> batch;
+    auto launch = [&](Work w) {
         Request req = make_request(w, options.seed);
-        provider_set.for_model(*w.model).start(*w.model, std::move(req),
-                                               [&, w](provider::Outcome o) {
-                                                   std::lock_guard lock(mutex);
-                                                   finished.push_back(Done{w, std::move(o)});
-                                                   cv.notify_one();
-                                               });
+        const config::ModelConfig& model = *w.model;
+        call(model, std::move(req), std::move(w), std::nullopt);
+    };
+    std::map<std::uint64_t, Pending> judging;
+    std::uint64_t next_pending = 0;
+    std::vector<store::JudgeCall> judge_batch;
+    auto start_judge_calls = [&](std::uint64_t id, const Work& w, std::vector<JudgeCallSpec> calls) {
+        for (auto& c : calls) {
+            const config::ModelConfig* judge_model = providers.find_model(c.judge_model);
+            Request req = c.request;
+            call(*judge_model, std::move(req), w, JudgeRef{id, std::move(c)});
+        }
+    };
+    auto finish_result = [&](const Work& w, const provider::Outcome& o, const PendingJudgement* pj) {
+        batch.push_back(make_row(outcome.run_id, w, o, pj));
+        const auto& row = batch.back();
+        outcome.cost_usd += row.cost_usd + row.judge_cost_usd;
+        outcome.spent_usd += row.cached ? 0 : row.cost_usd;
+        outcome.cache_hits += row.cached ? 1 : 0;
+        outcome.errors += row.status == "error";
+        outcome.unscored += row.status == "unscored";
+        if (pj != nullptr) {
+            for (auto jc : pj->calls()) {
+                jc.run_id = outcome.run_id;
+                jc.suite = w.suite->name;
+                jc.task_id = w.task->id;
+                jc.target = w.model->name;
+                jc.repeat = w.repeat;
+                judge_batch.push_back(std::move(jc));
+            }
+        }
     };
     auto has_room = [&](const config::ModelConfig& m) {
         const auto& pcfg = providers.provider_of(m);
@@ -303,7 +355,6 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
         }
     };
 
-    std::vector<store::ResultRow> batch;
     while (true) {
         if (options.stop != nullptr && options.stop->load()) {
             stopping = true;
@@ -320,17 +371,43 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
         }
         for (auto& d : ready) {
             --in_flight;
+            if (d.judge) {
+                const auto* judge_model = providers.find_model(d.judge->call.judge_model);
+                --provider_in_flight[providers.provider_of(*judge_model).name];
+                if (d.outcome && !d.outcome.value().cached) {
+                    outcome.spent_usd += d.outcome.value().cost_usd;
+                }
+                auto it = judging.find(d.judge->pending);
+                Pending& p = it->second;
+                auto more = p.judging->on_reply(d.judge->call, d.outcome);
+                if (!more.empty()) {
+                    start_judge_calls(it->first, p.work, std::move(more));
+                } else if (p.judging->complete()) {
+                    finish_result(p.work, p.outcome, p.judging.get());
+                    judging.erase(it);
+                }
+                continue;
+            }
             --provider_in_flight[providers.provider_of(*d.work.model).name];
-            batch.push_back(make_row(outcome.run_id, d));
-            const auto& row = batch.back();
-            outcome.cost_usd += row.cost_usd;
-            outcome.spent_usd += row.cached ? 0 : row.cost_usd;
-            outcome.cache_hits += row.cached ? 1 : 0;
-            outcome.errors += row.status == "error";
-            outcome.unscored += row.status == "unscored";
+            if (d.outcome) {
+                auto pj = std::make_unique<PendingJudgement>(
+                    *d.work.task, d.outcome.value().text, options.seed,
+                    fmt::format("{}/{}/{}/{}", d.work.suite->name, d.work.task->id, d.work.model->name, d.work.repeat));
+                if (pj->has_judges()) {
+                    std::uint64_t id = next_pending++;
+                    auto calls = pj->initial_calls();
+                    Work w = d.work;
+                    judging.emplace(id, Pending{d.work, std::move(d.outcome), std::move(pj)});
+                    start_judge_calls(id, w, std::move(calls));
+                    continue;
+                }
+            }
+            finish_result(d.work, d.outcome, nullptr);
         }
         // Group commit: everything that completed since the last commit, in one transaction.
         store.add_results(batch);
+        store.add_judge_calls(judge_batch);
+        judge_batch.clear();
         if (options.cache != nullptr) {
             options.cache->flush();
         }

@@ -1,13 +1,27 @@
 #include <orch/bench/scoring.hpp>
 #include <orch/eval/heuristic.hpp>
+#include <orch/eval/judge.hpp>
 
 #include <fmt/format.h>
 
 namespace orch::bench {
 
-std::vector<std::string> check_evaluators(const config::Task& task) {
+std::vector<std::string> check_evaluators(const config::Task& task, const config::ProvidersConfig* providers) {
     std::vector<std::string> problems;
     for (const auto& e : task.evaluators) {
+        if (eval::is_judge_kind(e.kind)) {
+            auto spec = eval::parse_judge_spec(e.kind, e.params);
+            if (!spec) {
+                problems.push_back(spec.error());
+                continue;
+            }
+            for (const auto& judge : spec.value().judges) {
+                if (providers != nullptr && providers->find_model(judge) == nullptr) {
+                    problems.push_back(fmt::format("{}: judge: no model named \"{}\" in [models]", e.kind, judge));
+                }
+            }
+            continue;
+        }
         if (!eval::is_heuristic_kind(e.kind)) {
             problems.push_back(fmt::format("unknown evaluator kind \"{}\"", e.kind));
             continue;
@@ -20,18 +34,28 @@ std::vector<std::string> check_evaluators(const config::Task& task) {
     return problems;
 }
 
-TaskScore score_task(const config::Task& task, const std::string& output, double latency_ms,
-                     double cost_usd) {
+TaskScore score_task(const config::Task& task, const std::string& output, double latency_ms, double cost_usd,
+                     const std::map<std::size_t, eval::Verdict>& judged) {
     TaskScore ts;
     double weighted = 0;
     double weights = 0;
     std::vector<std::string> failures;
     eval::Candidate candidate{output, latency_ms, cost_usd};
-    for (const auto& e : task.evaluators) {
+    for (std::size_t i = 0; i < task.evaluators.size(); ++i) {
+        const auto& e = task.evaluators[i];
         nlohmann::json record = {{"kind", e.kind}, {"weight", e.weight}};
-        auto h = eval::make_heuristic(e.kind, e.params, e.negate);
         eval::Verdict v;
-        if (!h) {
+        if (eval::is_judge_kind(e.kind)) {
+            auto it = judged.find(i);
+            v = it != judged.end() ? it->second : eval::Verdict{false, 0, "the judge was not asked"};
+            if (v.ok && e.negate) {
+                v.score = 1 - v.score;
+                v.reason = "not: " + v.reason;
+            }
+            record["judge"] = true;
+            record["judges"] = e.params.contains("judges") ? e.params["judges"]
+                                                           : nlohmann::json::array({e.params.value("judge", "")});
+        } else if (auto h = eval::make_heuristic(e.kind, e.params, e.negate); !h) {
             v.ok = false;
             v.reason = h.error();
         } else {

@@ -2,7 +2,11 @@
 // Scores one output against a task's evaluators: the weighted mean of their scores, and
 // whether it meets the task's threshold. An evaluator that cannot run makes the task
 // unscored (with its reason), never a silent 0 or 1.
+#include <orch/config/providers.hpp>
 #include <orch/config/suite.hpp>
+#include <orch/eval/heuristic.hpp>
+
+#include <map>
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -18,11 +22,12 @@ struct TaskScore {
     std::string reason; // why it is unscored
 };
 
-TaskScore score_task(const config::Task& task, const std::string& output, double latency_ms,
-                     double cost_usd);
+// `judged` holds the verdicts of the task's judge evaluators by index (see PendingJudgement).
+TaskScore score_task(const config::Task& task, const std::string& output, double latency_ms, double cost_usd,
+                     const std::map<std::size_t, eval::Verdict>& judged = {});
 
-// Checks every evaluator of a task can be built (known kind, valid parameters); returns
-// the problems as "kind: what" sentences.
-std::vector<std::string> check_evaluators(const config::Task& task);
+// Checks every evaluator of a task can be built (known kind, valid parameters, judge
+// models that exist); returns the problems as "kind: what" sentences.
+std::vector<std::string> check_evaluators(const config::Task& task, const config::ProvidersConfig* providers);
 
 } // namespace orch::bench

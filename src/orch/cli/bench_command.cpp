@@ -1,6 +1,7 @@
 #include <orch/bench/estimate.hpp>
 #include <orch/bench/response_cache.hpp>
 #include <orch/bench/runner.hpp>
+#include <orch/report/calibration.hpp>
 #include <orch/report/gates.hpp>
 #include <orch/cli/context.hpp>
 #include <orch/config/providers.hpp>
@@ -115,6 +116,7 @@ void run_bench_command(Context& ctx, BenchArgs& a) {
 
     auto board = report::build_leaderboard(store, outcome.run_id);
     report::print_table(board, ctx.out, report::TableStyle{ctx.color()});
+    report::print_calibration(report::judge_calibration(store, outcome.run_id), ctx.out);
     ctx.err << fmt::format("run {} {}: {} results written to {} ({} errors, {} unscored); spent ${:.4f}"
                            "{}\n",
                            outcome.run_id, outcome.status, outcome.results, ctx.db_path, outcome.errors,

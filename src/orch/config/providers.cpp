@@ -180,7 +180,20 @@ SimProfile read_sim(const toml::table& t, const std::string& file, const std::st
             }
         }
     }
-    r.finish("latency_ms, latency_sigma, ttft_ms, tokens_per_s, failure_rate, skill");
+    if (auto v = r.number("judge_error_rate")) {
+        check_range(r, "judge_error_rate", v, 0, 1);
+        s.judge_error_rate = *v;
+    }
+    if (auto v = r.number("judge_position_bias")) {
+        check_range(r, "judge_position_bias", v, 0, 1);
+        s.judge_position_bias = *v;
+    }
+    if (auto v = r.number("judge_noise")) {
+        check_range(r, "judge_noise", v, 0, 10);
+        s.judge_noise = *v;
+    }
+    r.finish("latency_ms, latency_sigma, ttft_ms, tokens_per_s, failure_rate, skill, judge_error_rate, "
+             "judge_position_bias, judge_noise");
     return s;
 }
 

@@ -40,6 +40,11 @@ struct SimProfile {
     double tokens_per_s = 80;
     double failure_rate = 0.0; // chance of a transient server error per call
     double default_skill = 0.7;
+    // As a judge: the chance of an unreadable reply, of preferring position A whatever the
+    // outputs, and the spread of its scores (points on a 1-10 scale).
+    double judge_error_rate = 0.02;
+    double judge_position_bias = 0.0;
+    double judge_noise = 0.8;
     std::map<std::string, double> skill; // per task type, 0..1
     double skill_for(const std::string& task_type) const;
 };

@@ -1,9 +1,12 @@
 #include <orch/sim/fleet.hpp>
+#include <orch/util/fence.hpp>
 #include <orch/util/hash.hpp>
 #include <orch/util/rng.hpp>
 #include <orch/util/strings.hpp>
 
 #include <algorithm>
+#include <optional>
+#include <set>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -201,6 +204,81 @@ std::string answer_generic(const Request& req, const config::ModelConfig& model)
                        util::truncate(util::collapse_whitespace(last), 160));
 }
 
+std::set<std::string> word_set(const std::string& text) {
+    std::set<std::string> out;
+    for (auto& w : util::split_words(util::to_lower(text))) {
+        out.insert(std::move(w));
+    }
+    return out;
+}
+
+// Word-overlap F1: how far two texts say the same thing.
+double overlap(const std::string& a, const std::string& b) {
+    auto wa = word_set(a);
+    auto wb = word_set(b);
+    if (wa.empty() || wb.empty()) {
+        return wa.empty() && wb.empty() ? 1.0 : 0.0;
+    }
+    double common = 0;
+    for (const auto& w : wa) {
+        common += static_cast<double>(wb.count(w));
+    }
+    double p = common / static_cast<double>(wa.size());
+    double r = common / static_cast<double>(wb.size());
+    return p + r > 0 ? 2 * p * r / (p + r) : 0;
+}
+
+// A simulated judge reads its own prompt (the fenced blocks) and answers in one of the
+// formats real judges use, sometimes unreadably, sometimes biased to position A.
+std::optional<std::string> play_judge(const config::SimProfile& profile, const Request& request, util::Rng& rng) {
+    std::string user;
+    for (const auto& m : request.messages) {
+        if (m.role == "user") {
+            user += m.content;
+        }
+    }
+    auto candidate = util::unfence(user, "CANDIDATE");
+    auto a = util::unfence(user, "OUTPUT_A");
+    auto b = util::unfence(user, "OUTPUT_B");
+    if (!candidate && !(a && b)) {
+        return std::nullopt;
+    }
+    double form = rng.uniform();
+    if (rng.uniform() < profile.judge_error_rate) {
+        return std::string("Both aspects were considered carefully; overall the response is reasonable.");
+    }
+    if (a && b) {
+        std::string winner;
+        if (rng.uniform() < profile.judge_position_bias) {
+            winner = "A";
+        } else if (overlap(*a, *b) >= 0.9) {
+            winner = "tie";
+        } else {
+            winner = util::split_words(*a).size() >= util::split_words(*b).size() ? "A" : "B";
+        }
+        std::string rationale = winner == "tie" ? "Both outputs say the same." : "It covers more of what was asked.";
+        if (form < 0.7) {
+            return nlohmann::json{{"winner", winner}, {"rationale", rationale}}.dump();
+        }
+        if (form < 0.85) {
+            return fmt::format("Comparing the two outputs.\n{}\nThat is my verdict.",
+                               nlohmann::json{{"winner", winner}, {"rationale", rationale}}.dump());
+        }
+        return fmt::format("{} Winner: {}", rationale, winner);
+    }
+    auto reference = util::unfence(user, "REFERENCE");
+    double q = reference ? overlap(*candidate, *reference) : 0.75;
+    double points = std::clamp(std::round(1 + 9 * q + profile.judge_noise * rng.normal()), 1.0, 10.0);
+    std::string rationale = q > 0.8 ? "Faithful and complete." : q > 0.5 ? "Partly right; some content is missing or changed." : "Largely wrong or missing.";
+    if (form < 0.7) {
+        return nlohmann::json{{"score", points}, {"rationale", rationale}}.dump();
+    }
+    if (form < 0.85) {
+        return fmt::format("Here is my assessment.\n```json\n{}\n```", nlohmann::json{{"score", points}, {"rationale", rationale}}.dump());
+    }
+    return fmt::format("{}\nScore: {}/10", rationale, points);
+}
+
 } // namespace
 
 double p_correct(const config::SimProfile& profile, const std::string& task_type, double difficulty) {
@@ -234,6 +312,16 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
         return a;
     }
 
+    if (auto verdict = play_judge(profile, request, rng)) {
+        a.correct = true;
+        a.text = std::move(*verdict);
+        a.usage.output_tokens = std::max<std::int64_t>(1, estimate_tokens(a.text));
+        a.ttft_ms = ttft;
+        a.latency_ms = std::max(ttft, (profile.latency_ms + static_cast<double>(a.usage.output_tokens) /
+                                                                 profile.tokens_per_s * 1000.0) *
+                                          std::exp(profile.latency_sigma * rng.normal()));
+        return a;
+    }
     std::string task_type = request.sim_hint ? request.sim_hint->task_type : request.task_type;
     double difficulty = request.sim_hint ? request.sim_hint->difficulty : 0.5;
     a.correct = rng.uniform() < p_correct(profile, task_type, difficulty);

@@ -1,0 +1,115 @@
+// Judges end to end through the built binary on the simulated fleet.
+#include "support/process.hpp"
+
+#include <doctest/doctest.h>
+
+using orch::test::run_orch;
+using orch::test::run_shell;
+using orch::test::shell_quote;
+using orch::test::TempDir;
+
+namespace {
+
+std::string sql(const std::string& db, const std::string& q) {
+    return run_shell("sqlite3 " + shell_quote(db) + " " + shell_quote(q)).out;
+}
+
+// A fleet with one candidate and one judge whose behaviour the test sets.
+std::string providers(const std::string& judge_profile) {
+    return R"(
+[providers.sim]
+protocol = "sim"
+[models.cand]
+provider = "sim"
+input_per_mtok = 1
+output_per_mtok = 2
+[models.cand.sim]
+failure_rate = 0
+skill = { default = 0.6 }
+[models.judge]
+provider = "sim"
+input_per_mtok = 3
+output_per_mtok = 15
+[models.judge.sim]
+failure_rate = 0
+)" + judge_profile + "\n";
+}
+
+const char* k_suite = R"(
+name = "judged"
+type = "chat"
+dataset = "data.jsonl"
+reference = "reference"
+threshold = 0.5
+[prompt]
+user = "{{q}}"
+[[evaluators]]
+kind = "%KIND%"
+judge = "judge"
+%PARAMS%
+)";
+
+std::string suite(const std::string& kind, const std::string& params) {
+    std::string s = k_suite;
+    s.replace(s.find("%KIND%"), 6, kind);
+    s.replace(s.find("%PARAMS%"), 8, params);
+    return s;
+}
+
+std::string rows() {
+    std::string out;
+    for (int i = 0; i < 20; ++i) {
+        out += "{\"id\": \"r" + std::to_string(i) + "\", \"q\": \"Explain item " + std::to_string(i) +
+               "\", \"reference\": \"Item " + std::to_string(i) +
+               " ships from the Rotterdam warehouse within two business days after payment clears.\", \"difficulty\": 0.5}\n";
+    }
+    return out;
+}
+
+struct Bench {
+    TempDir dir;
+    std::string db;
+    orch::test::ProcessResult r;
+    Bench(const std::string& judge_profile, const std::string& suite_text) {
+        dir.write("providers.toml", providers(judge_profile));
+        dir.write("tasks/s.toml", suite_text);
+        dir.write("tasks/data.jsonl", rows());
+        db = dir.file("j.db");
+        r = run_orch({"--providers", dir.file("providers.toml"), "--db", db, "bench", "--suite", dir.file("tasks"),
+                      "-t", "cand"});
+    }
+};
+
+} // namespace
+
+TEST_CASE("bench::judging") {
+    SUBCASE("a rubric judge scores every result and its calls are accounted separately") {
+        Bench b("judge_error_rate = 0", suite("judge_rubric", "rubric = \"Correct and complete?\""));
+        REQUIRE(b.r.exit_code == 0);
+        CHECK(sql(b.db, "select count(*) from results where status = 'scored'") == "20\n");
+        CHECK(sql(b.db, "select count(*) from judge_calls where status = 'scored' and judge_model = 'judge'") == "20\n");
+        CHECK(sql(b.db, "select count(*) from results where judge_cost_usd > 0") == "20\n");
+        // Judging cost is not counted as generation cost.
+        CHECK(sql(b.db, "select abs(sum(r.judge_cost_usd) - (select sum(cost_usd) from judge_calls)) < 1e-12 "
+                        "from results r") == "1\n");
+    }
+    SUBCASE("an unreadable judge leaves results unscored with the raw reply kept, after one retry") {
+        Bench b("judge_error_rate = 1", suite("judge_reference", "reference = \"{{reference}}\""));
+        REQUIRE(b.r.exit_code == 0);
+        CHECK(sql(b.db, "select count(*) from results where status = 'unscored' and score is null") == "20\n");
+        CHECK(sql(b.db, "select count(*) from judge_calls where status = 'unscored'") == "40\n");
+        CHECK(sql(b.db, "select count(*) from judge_calls where raw_reply like '%reasonable%'") == "40\n");
+        CHECK(sql(b.db, "select count(*) from results where error like '%unreadable after a retry%'") == "20\n");
+    }
+    SUBCASE("a position-biased pairwise judge produces ties, not a false winner") {
+        Bench b("judge_position_bias = 1\njudge_error_rate = 0", suite("judge_pairwise", "baseline = \"{{reference}}\""));
+        REQUIRE(b.r.exit_code == 0);
+        CHECK(sql(b.db, "select count(*), min(score), max(score) from results") == "20|0.5|0.5\n");
+        CHECK(sql(b.db, "select count(*) from results where evaluations like '%position bias%'") == "20\n");
+    }
+    SUBCASE("an unknown judge model is a config error before any call") {
+        Bench b("", suite("judge_rubric", "rubric = \"x\"").replace(suite("judge_rubric", "rubric = \"x\"").find("judge = \"judge\""), 15, "judge = \"gpt-9\""));
+        CHECK(b.r.exit_code == 2);
+        CHECK(b.r.err.find("judge_rubric: judge: no model named \"gpt-9\"") != std::string::npos);
+    }
+}
