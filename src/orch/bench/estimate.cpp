@@ -22,7 +22,12 @@ std::int64_t reference_output_tokens(const config::Task& task) {
 RunEstimate estimate_run(const BenchPlan& plan, const BenchOptions& options,
                          const std::map<std::pair<std::string, std::string>, double>& history) {
     RunEstimate est;
-    for (const auto* model : plan.targets) {
+    for (const auto& target : plan.targets) {
+        const config::ModelConfig* model = target.model;
+        if (model == nullptr) {
+            est.unestimated.push_back(target.name); // a policy's choice depends on the answers
+            continue;
+        }
         TargetEstimate t;
         t.target = model->name;
         for (const auto& suite : plan.suites) {

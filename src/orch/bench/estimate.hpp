@@ -23,6 +23,7 @@ struct TargetEstimate {
 
 struct RunEstimate {
     std::vector<TargetEstimate> targets;
+    std::vector<std::string> unestimated; // policy targets: their choices depend on the answers
     double cost_usd = 0;
 };
 

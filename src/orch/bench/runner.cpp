@@ -4,6 +4,7 @@
 #include <orch/bench/scoring.hpp>
 #include <orch/core/error.hpp>
 #include <orch/provider/provider.hpp>
+#include <orch/route/router.hpp>
 #include <orch/util/clock.hpp>
 
 #include <condition_variable>
@@ -26,12 +27,19 @@ BenchPlan plan_bench(const config::ProvidersConfig& providers, const BenchOption
     config::Problems problems;
     if (options.targets.empty()) {
         for (const auto& m : providers.models) {
-            plan.targets.push_back(&m);
+            plan.targets.push_back(Target{m.name, &m, nullptr});
         }
     }
     for (const auto& name : options.targets) {
-        if (const config::ModelConfig* m = providers.find_model(name)) {
-            plan.targets.push_back(m);
+        if (name.rfind("policy:", 0) == 0) {
+            try {
+                auto policy = std::make_shared<const config::Policy>(config::resolve_policy(providers, name.substr(7)));
+                plan.targets.push_back(Target{"policy:" + policy->name, nullptr, std::move(policy)});
+            } catch (const Error& e) {
+                problems.add_located(fmt::format("--target {}: {}", name, e.what()));
+            }
+        } else if (const config::ModelConfig* m = providers.find_model(name)) {
+            plan.targets.push_back(Target{m->name, m, nullptr});
         } else {
             problems.add(config::Location{providers.path, 0, 0}, "--target",
                          fmt::format("no model named \"{}\" in [models]", name));
@@ -80,7 +88,7 @@ namespace {
 struct Work {
     std::shared_ptr<const config::Task> task;
     const config::Suite* suite = nullptr;
-    const config::ModelConfig* model = nullptr;
+    const Target* target = nullptr;
     std::int64_t repeat = 0;
 };
 
@@ -92,13 +100,15 @@ struct JudgeRef {
 struct Done {
     Work work;
     provider::Outcome outcome;
-    std::optional<JudgeRef> judge; // set when this is a judge's reply, not a target's answer
+    std::optional<JudgeRef> judge;          // set when this is a judge's reply, not a target's answer
+    std::optional<route::RouteResult> route; // set for a policy target's answer
 };
 
 // A result whose judges have not all answered yet.
 struct Pending {
     Work work;
     provider::Outcome outcome;
+    std::optional<route::RouteResult> route;
     std::unique_ptr<PendingJudgement> judging;
 };
 
@@ -112,12 +122,12 @@ class WorkSource {
     bool next(Work& out) {
         while (true) {
             if (m_task && m_target < m_plan.targets.size()) {
-                out = Work{m_task, &m_plan.suites[m_suite], m_plan.targets[m_target], m_repeat};
+                out = Work{m_task, &m_plan.suites[m_suite], &m_plan.targets[m_target], m_repeat};
                 if (++m_repeat >= m_options.repeats) {
                     m_repeat = 0;
                     ++m_target;
                 }
-                if (m_done.count(store::work_key(out.suite->name, out.task->id, out.model->name,
+                if (m_done.count(store::work_key(out.suite->name, out.task->id, out.target->name,
                                                  out.repeat)) != 0) {
                     continue; // finished before a resume
                 }
@@ -172,25 +182,31 @@ Request make_request(const Work& w, std::uint64_t seed) {
 }
 
 store::ResultRow make_row(std::int64_t run_id, const Work& w, const provider::Outcome& outcome,
-                          const PendingJudgement* judging) {
+                          const std::optional<route::RouteResult>& route, const PendingJudgement* judging) {
     store::ResultRow row;
     row.run_id = run_id;
     row.suite = w.suite->name;
     row.suite_hash = w.suite->content_hash;
     row.task_id = w.task->id;
     row.task_type = w.task->type;
-    row.target = w.model->name;
-    row.model = w.model->name;
+    row.target = w.target->name;
+    row.model = w.target->model != nullptr ? w.target->model->name : "";
     row.repeat = w.repeat;
     row.threshold = w.task->threshold;
+    if (route) {
+        // A policy's answer: which rule, which model, and every call it took (cascades, fallbacks).
+        row.model = route->model_used;
+        row.route = {{"policy", w.target->policy->name}, {"rule", route->rule}, {"chain", route->chain}};
+    }
     if (!outcome) {
         const ProviderError& e = outcome.error();
         row.status = "error";
         row.error_kind = to_string(e.kind);
         row.error = e.message;
-        row.latency_ms = e.latency_ms;
+        row.latency_ms = route ? route->total_latency_ms : e.latency_ms;
+        row.cost_usd = route ? route->total_cost_usd : 0;
         row.retries = e.retries;
-        row.simulated = w.model->sim.has_value();
+        row.simulated = w.target->model != nullptr && w.target->model->sim.has_value();
         return row;
     }
     const Completion& c = outcome.value();
@@ -204,6 +220,12 @@ store::ResultRow make_row(std::int64_t run_id, const Work& w, const provider::Ou
     row.output = c.text;
     row.simulated = c.simulated;
     row.cached = c.cached;
+    if (route) {
+        row.input_tokens = route->usage.input_tokens;
+        row.output_tokens = route->usage.output_tokens;
+        row.cost_usd = route->total_cost_usd;
+        row.latency_ms = route->total_latency_ms;
+    }
     TaskScore ts = judging != nullptr ? score_task(*w.task, c.text, c.latency_ms, c.cost_usd, judging->verdicts())
                                       : score_task(*w.task, c.text, c.latency_ms, c.cost_usd);
     if (judging != nullptr) {
@@ -229,8 +251,15 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
     BenchOutcome outcome;
     std::unordered_set<std::string> done_keys;
     bool simulated = true;
-    for (const auto* m : plan.targets) {
-        simulated = simulated && providers.provider_of(*m).protocol == "sim";
+    for (const auto& t : plan.targets) {
+        if (t.model != nullptr) {
+            simulated = simulated && providers.provider_of(*t.model).protocol == "sim";
+        } else {
+            for (const auto& m : config::policy_models(*t.policy)) {
+                const auto* model = providers.find_model(m);
+                simulated = simulated && model != nullptr && providers.provider_of(*model).protocol == "sim";
+            }
+        }
     }
     if (options.resume_run) {
         auto run = store.run(*options.resume_run);
@@ -249,8 +278,8 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
         run.providers_hash = providers.content_hash;
         run.seed = options.seed;
         run.repeats = options.repeats;
-        for (const auto* m : plan.targets) {
-            run.targets.push_back(m->name);
+        for (const auto& t : plan.targets) {
+            run.targets.push_back(t.name);
         }
         for (const auto& s : plan.suites) {
             run.suites[s.name] = s.content_hash;
@@ -265,6 +294,15 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
         popts.wrap = [cache = options.cache](std::unique_ptr<provider::Provider> p) { return cache->wrap(std::move(p)); };
     }
     provider::ProviderSet provider_set(providers, popts);
+    // Policy targets route through one Router for the run: its circuit breaker and quality
+    // evidence are shared by every request, as in production.
+    route::Router router(providers, provider_set, [&store] { return store.quality_stats(); });
+    std::map<std::string, std::unique_ptr<route::RunBudget>> policy_budgets;
+    for (const auto& t : plan.targets) {
+        if (t.policy && t.policy->max_cost_per_run_usd) {
+            policy_budgets[t.name] = std::make_unique<route::RunBudget>(*t.policy->max_cost_per_run_usd);
+        }
+    }
     WorkSource source(plan, options, done_keys);
     std::mutex mutex;
     std::condition_variable cv;
@@ -286,15 +324,32 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
         provider_set.for_model(model).start(model, std::move(req),
                                             [&, w = std::move(w), judge = std::move(judge)](provider::Outcome o) mutable {
                                                 std::lock_guard lock(mutex);
-                                                finished.push_back(Done{std::move(w), std::move(o), std::move(judge)});
+                                                finished.push_back(Done{std::move(w), std::move(o), std::move(judge), std::nullopt});
                                                 cv.notify_one();
                                             });
     };
     std::vector<store::ResultRow> batch;
+    std::vector<store::RouteLogEntry> route_batch;
     auto launch = [&](Work w) {
         Request req = make_request(w, options.seed);
-        const config::ModelConfig& model = *w.model;
-        call(model, std::move(req), std::move(w), std::nullopt);
+        if (w.target->model != nullptr) {
+            const config::ModelConfig& model = *w.target->model;
+            call(model, std::move(req), std::move(w), std::nullopt);
+            return;
+        }
+        ++in_flight;
+        route::RouteInput in{req.messages, req.task_type, w.task->tags, w.task->sensitive, req.key,
+                             req.params, req.sim_hint, req.seed};
+        auto budget = policy_budgets.find(w.target->name);
+        const config::Policy& policy = *w.target->policy;
+        router.start(policy, std::move(in),
+                     [&, w](route::RouteResult r) mutable {
+                         provider::Outcome o = r.outcome;
+                         std::lock_guard lock(mutex);
+                         finished.push_back(Done{std::move(w), std::move(o), std::nullopt, std::move(r)});
+                         cv.notify_one();
+                     },
+                     budget == policy_budgets.end() ? nullptr : budget->second.get());
     };
     std::map<std::uint64_t, Pending> judging;
     std::uint64_t next_pending = 0;
@@ -306,8 +361,15 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
             call(*judge_model, std::move(req), w, JudgeRef{id, std::move(c)});
         }
     };
-    auto finish_result = [&](const Work& w, const provider::Outcome& o, const PendingJudgement* pj) {
-        batch.push_back(make_row(outcome.run_id, w, o, pj));
+    auto finish_result = [&](const Work& w, const provider::Outcome& o, const std::optional<route::RouteResult>& rr,
+                             const PendingJudgement* pj) {
+        batch.push_back(make_row(outcome.run_id, w, o, rr, pj));
+        if (rr) {
+            route::RouteInput in{w.task->messages, w.task->type, w.task->tags, w.task->sensitive, "", {}, {}, 0};
+            route_batch.push_back(route::make_log_entry(
+                fmt::format("run{}/{}/{}/{}/{}", outcome.run_id, w.suite->name, w.task->id, w.target->name, w.repeat),
+                w.target->policy->name, in, *rr));
+        }
         const auto& row = batch.back();
         outcome.cost_usd += row.cost_usd + row.judge_cost_usd;
         outcome.spent_usd += row.cached ? 0 : row.cost_usd;
@@ -319,7 +381,7 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
                 jc.run_id = outcome.run_id;
                 jc.suite = w.suite->name;
                 jc.task_id = w.task->id;
-                jc.target = w.model->name;
+                jc.target = w.target->name;
                 jc.repeat = w.repeat;
                 judge_batch.push_back(std::move(jc));
             }
@@ -332,7 +394,7 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
     // Dispatch as much as the limits allow: first work held for a provider, then new work.
     auto fill = [&]() {
         for (auto& [name, queue] : waiting) {
-            while (!stopping && in_flight < options.jobs && !queue.empty() && has_room(*queue.front().model)) {
+            while (!stopping && in_flight < options.jobs && !queue.empty() && has_room(*queue.front().target->model)) {
                 Work w = std::move(queue.front());
                 queue.pop_front();
                 --waiting_count;
@@ -346,10 +408,10 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
                 source_done = true;
                 break;
             }
-            if (has_room(*w.model)) {
+            if (w.target->model == nullptr || has_room(*w.target->model)) {
                 launch(std::move(w));
             } else {
-                waiting[providers.provider_of(*w.model).name].push_back(std::move(w));
+                waiting[providers.provider_of(*w.target->model).name].push_back(std::move(w));
                 ++waiting_count;
             }
         }
@@ -383,31 +445,37 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
                 if (!more.empty()) {
                     start_judge_calls(it->first, p.work, std::move(more));
                 } else if (p.judging->complete()) {
-                    finish_result(p.work, p.outcome, p.judging.get());
+                    finish_result(p.work, p.outcome, p.route, p.judging.get());
                     judging.erase(it);
                 }
                 continue;
             }
-            --provider_in_flight[providers.provider_of(*d.work.model).name];
+            if (d.work.target->model != nullptr) {
+                --provider_in_flight[providers.provider_of(*d.work.target->model).name];
+            }
             if (d.outcome) {
                 auto pj = std::make_unique<PendingJudgement>(
                     *d.work.task, d.outcome.value().text, options.seed,
-                    fmt::format("{}/{}/{}/{}", d.work.suite->name, d.work.task->id, d.work.model->name, d.work.repeat));
+                    fmt::format("{}/{}/{}/{}", d.work.suite->name, d.work.task->id, d.work.target->name, d.work.repeat));
                 if (pj->has_judges()) {
                     std::uint64_t id = next_pending++;
                     auto calls = pj->initial_calls();
                     Work w = d.work;
-                    judging.emplace(id, Pending{d.work, std::move(d.outcome), std::move(pj)});
+                    judging.emplace(id, Pending{d.work, std::move(d.outcome), std::move(d.route), std::move(pj)});
                     start_judge_calls(id, w, std::move(calls));
                     continue;
                 }
             }
-            finish_result(d.work, d.outcome, nullptr);
+            finish_result(d.work, d.outcome, d.route, nullptr);
         }
         // Group commit: everything that completed since the last commit, in one transaction.
         store.add_results(batch);
         store.add_judge_calls(judge_batch);
         judge_batch.clear();
+        for (const auto& e : route_batch) {
+            store.log_route(e);
+        }
+        route_batch.clear();
         if (options.cache != nullptr) {
             options.cache->flush();
         }

@@ -1,6 +1,7 @@
 #pragma once
 // `orch bench`: suites × targets × repeats, fanned out with bounded concurrency, every
 // result committed to the database as it completes, resumable after any interruption.
+#include <orch/config/policy.hpp>
 #include <orch/config/providers.hpp>
 #include <orch/config/suite.hpp>
 #include <orch/store/store.hpp>
@@ -8,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,10 +33,18 @@ struct BenchOptions {
     ResponseCache* cache = nullptr;          // nullptr: --no-cache
 };
 
+// What a run benchmarks: a model, or a routing policy ("policy:NAME" or "policy:FILE.toml")
+// that decides per task which model answers.
+struct Target {
+    std::string name;
+    const config::ModelConfig* model = nullptr;    // a model target
+    std::shared_ptr<const config::Policy> policy; // a policy target
+};
+
 // Everything a run needs, loaded and checked before anything is written.
 struct BenchPlan {
     std::vector<config::Suite> suites;
-    std::vector<const config::ModelConfig*> targets;
+    std::vector<Target> targets;
     std::int64_t tasks = 0; // dataset rows over all suites
 };
 

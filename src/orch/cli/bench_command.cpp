@@ -53,6 +53,9 @@ void print_estimate(Context& ctx, const bench::RunEstimate& est, const bench::Be
     }
     ctx.out << fmt::format("{:<18} {:>7} {:>12} {:>12} {:>12}\n", "total", "", "", "",
                            fmt::format("${:.4f}", est.cost_usd));
+    for (const auto& name : est.unestimated) {
+        ctx.out << fmt::format("{}: not estimated (a policy's choices depend on the answers it gets)\n", name);
+    }
 }
 
 std::optional<report::Baseline> load_baseline(const std::string& spec, store::Store& store) {
@@ -163,7 +166,7 @@ void add_bench_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("bench", "Run suites × targets, score every output, record the results");
     cmd->add_option("-s,--suite", args->options.suite_paths, "suite file or folder of suites")
         ->capture_default_str();
-    cmd->add_option("-t,--target", args->options.targets, "model to run (repeatable; default: every model)");
+    cmd->add_option("-t,--target", args->options.targets, "model, or policy:NAME / policy:FILE.toml, to run (repeatable; default: every model)");
     cmd->add_option("-j,--jobs", args->options.jobs, "calls in flight at once")->capture_default_str();
     cmd->add_option("--seed", args->seed, "seed for the simulated fleet and sampling")->capture_default_str();
     cmd->add_option("--repeat", args->options.repeats, "runs of each task per target")->capture_default_str();

@@ -30,8 +30,14 @@ struct Context {
 
 void add_bench_command(CLI::App& app, Context& ctx);
 void add_report_command(CLI::App& app, Context& ctx);
+void add_diff_command(CLI::App& app, Context& ctx);
 void add_tasks_command(CLI::App& app, Context& ctx);
 void add_providers_command(CLI::App& app, Context& ctx);
 void add_runs_command(CLI::App& app, Context& ctx);
+void add_sim_command(CLI::App& app, Context& ctx);
+void add_import_command(CLI::App& app, Context& ctx);
+void add_tune_command(CLI::App& app, Context& ctx);
+void add_route_command(CLI::App& app, Context& ctx);
+void add_feedback_command(CLI::App& app, Context& ctx);
 
 } // namespace orch::cli

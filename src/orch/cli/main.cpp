@@ -3,6 +3,7 @@
 #include <orch/config/providers.hpp>
 #include <orch/core/error.hpp>
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <unistd.h>
@@ -38,9 +39,15 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 
     add_bench_command(app, ctx);
     add_report_command(app, ctx);
+    add_diff_command(app, ctx);
     add_tasks_command(app, ctx);
     add_providers_command(app, ctx);
     add_runs_command(app, ctx);
+    add_sim_command(app, ctx);
+    add_import_command(app, ctx);
+    add_tune_command(app, ctx);
+    add_route_command(app, ctx);
+    add_feedback_command(app, ctx);
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {
@@ -74,6 +81,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 }
 
 int main(int argc, char** argv) {
+    // A closed pipe (a local model program that exits early, a reader that went away) is an
+    // error to report where it happens, not a reason to die.
+    std::signal(SIGPIPE, SIG_IGN);
     std::vector<std::string> args(argv + 1, argv + argc);
     std::ios::sync_with_stdio(false);
     int code = run(args, std::cout, std::cerr);

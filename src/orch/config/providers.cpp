@@ -276,7 +276,8 @@ ProvidersConfig load_providers(const std::string& path) {
             }
         }
     }
-    top.finish("providers, models");
+    read_policies(top, cfg); // after [models]: rules name models
+    top.finish("providers, models, policies");
     // Cross-references: every model's provider exists; sim profiles only on sim providers.
     for (const auto& m : cfg.models) {
         const ProviderConfig* p = cfg.find_provider(m.provider);

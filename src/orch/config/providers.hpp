@@ -1,5 +1,6 @@
 #pragma once
 // providers.toml: where models live (providers), what they cost and can do (models).
+#include <orch/config/policy.hpp>
 #include <orch/config/problems.hpp>
 
 #include <cstdint>
@@ -71,6 +72,7 @@ struct ProvidersConfig {
     std::string content_hash; // sha256 of the file's bytes
     std::vector<ProviderConfig> providers;
     std::vector<ModelConfig> models;
+    std::vector<Policy> policies; // [policies.NAME]
 
     const ProviderConfig* find_provider(const std::string& name) const;
     const ModelConfig* find_model(const std::string& name) const;

@@ -1,3 +1,4 @@
+#include <orch/provider/json_fields.hpp>
 #include <orch/provider/protocol.hpp>
 #include <orch/util/strings.hpp>
 
@@ -9,6 +10,7 @@ namespace {
 
 using nlohmann::json;
 
+
 void add_usage(std::optional<Usage>& usage, const json& u) {
     if (!u.is_object()) {
         return;
@@ -17,14 +19,14 @@ void add_usage(std::optional<Usage>& usage, const json& u) {
         usage = Usage{};
     }
     // Anthropic's input_tokens excludes cache reads and writes; orch counts all input.
-    std::int64_t cached = u.value("cache_read_input_tokens", std::int64_t{0});
-    std::int64_t created = u.value("cache_creation_input_tokens", std::int64_t{0});
+    std::int64_t cached = int_of(u, "cache_read_input_tokens");
+    std::int64_t created = int_of(u, "cache_creation_input_tokens");
     if (u.contains("input_tokens")) {
-        usage->input_tokens = u.value("input_tokens", std::int64_t{0}) + cached + created;
+        usage->input_tokens = int_of(u, "input_tokens") + cached + created;
         usage->cached_input_tokens = cached;
     }
     if (u.contains("output_tokens")) {
-        usage->output_tokens = u.value("output_tokens", std::int64_t{0});
+        usage->output_tokens = int_of(u, "output_tokens");
     }
 }
 
@@ -36,25 +38,26 @@ class AnthropicStream : public StreamDecoder {
             m_error = "malformed JSON in a stream event";
             return;
         }
-        std::string type = j.value("type", event.event);
-        if (type == "message_start" && j.contains("message")) {
-            add_usage(m_usage, j["message"].value("usage", json::object()));
+        std::string type = str_of(j, "type").empty() ? event.event : str_of(j, "type");
+        if (type == "message_start" && j.contains("message") && j["message"].is_object() &&
+            j["message"].contains("usage")) {
+            add_usage(m_usage, j["message"]["usage"]);
         } else if (type == "content_block_delta" && j.contains("delta")) {
             const json& d = j["delta"];
-            if (d.value("type", "") == "text_delta" && d.contains("text") && d["text"].is_string()) {
+            if (str_of(d, "type") == "text_delta" && d.contains("text") && d["text"].is_string()) {
                 m_text += d["text"].get<std::string>();
             }
         } else if (type == "message_delta") {
             if (j.contains("usage")) {
                 add_usage(m_usage, j["usage"]);
             }
-            if (j.contains("delta") && j["delta"].value("stop_reason", "") == "refusal") {
+            if (j.contains("delta") && str_of(j["delta"], "stop_reason") == "refusal") {
                 m_refused = true;
             }
         } else if (type == "message_stop") {
             m_done = true;
         } else if (type == "error") {
-            m_error = j.contains("error") ? j["error"].value("message", std::string("stream error")) : "stream error";
+            m_error = j.contains("error") ? (str_of(j["error"], "message").empty() ? std::string("stream error") : str_of(j["error"], "message")) : "stream error";
         }
     }
     bool complete() const override { return m_done; }
@@ -145,14 +148,14 @@ class AnthropicProtocol : public Protocol {
             return r;
         }
         for (const auto& block : j["content"]) {
-            if (block.is_object() && block.value("type", "") == "text" && block.contains("text") &&
+            if (block.is_object() && str_of(block, "type") == "text" && block.contains("text") &&
                 block["text"].is_string()) {
                 r.text += block["text"].get<std::string>();
-            } else if (block.is_object() && block.value("type", "") == "tool_use" && r.text.empty()) {
-                r.text = json{{"name", block.value("name", "")}, {"arguments", block.value("input", json::object())}}.dump();
+            } else if (block.is_object() && str_of(block, "type") == "tool_use" && r.text.empty()) {
+                r.text = json{{"name", str_of(block, "name")}, {"arguments", block.contains("input") ? block["input"] : json::object()}}.dump();
             }
         }
-        if (j.value("stop_reason", "") == "refusal") {
+        if (str_of(j, "stop_reason") == "refusal") {
             r.refused = true;
         }
         if (j.contains("usage")) {

@@ -1,3 +1,4 @@
+#include <orch/provider/json_fields.hpp>
 #include <orch/provider/protocol.hpp>
 #include <orch/util/strings.hpp>
 
@@ -9,15 +10,16 @@ namespace {
 
 using nlohmann::json;
 
+
 std::optional<Usage> usage_from(const json& u) {
     if (!u.is_object() || !u.contains("prompt_tokens")) {
         return std::nullopt;
     }
     Usage usage;
-    usage.input_tokens = u.value("prompt_tokens", std::int64_t{0});
-    usage.output_tokens = u.value("completion_tokens", std::int64_t{0});
+    usage.input_tokens = int_of(u, "prompt_tokens");
+    usage.output_tokens = int_of(u, "completion_tokens");
     if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object()) {
-        usage.cached_input_tokens = u["prompt_tokens_details"].value("cached_tokens", std::int64_t{0});
+        usage.cached_input_tokens = int_of(u["prompt_tokens_details"], "cached_tokens");
     }
     return usage;
 }
@@ -42,7 +44,7 @@ class OpenAiStream : public StreamDecoder {
             return;
         }
         if (j.contains("error")) {
-            m_error = j["error"].is_object() ? j["error"].value("message", std::string("stream error"))
+            m_error = j["error"].is_object() ? (str_of(j["error"], "message").empty() ? std::string("stream error") : str_of(j["error"], "message"))
                                              : "stream error";
             return;
         }

@@ -1,9 +1,11 @@
 #include <orch/core/error.hpp>
 #include <orch/report/leaderboard.hpp>
+#include <orch/report/text.hpp>
 
 #include <algorithm>
 #include <fmt/format.h>
 #include <ostream>
+#include <tuple>
 
 namespace orch::report {
 
@@ -19,9 +21,11 @@ struct Accumulator {
         stats.attempted++;
         stats.simulated = stats.simulated || r.simulated;
         stats.cost_usd += r.cost_usd;
+        stats.judge_cost_usd += r.judge_cost_usd;
         stats.input_tokens += r.input_tokens;
         stats.output_tokens += r.output_tokens;
         stats.retries += r.retries;
+        stats.cache_hits += r.cached ? 1 : 0;
         if (r.status == "error") {
             stats.errors++;
             return;
@@ -44,8 +48,17 @@ struct Accumulator {
         auto n = static_cast<double>(stats.attempted);
         stats.pass_rate = n > 0 ? static_cast<double>(stats.passed) / n : 0;
         stats.cost_per_task = n > 0 ? stats.cost_usd / n : 0;
+        stats.latency_n = static_cast<std::int64_t>(latencies.size());
+        if (!latencies.empty()) {
+            std::sort(latencies.begin(), latencies.end());
+            stats.latency_min = latencies.front();
+            stats.latency_max = latencies.back();
+        }
+        stats.latency_p25 = util::percentile(latencies, 25);
         stats.latency_p50 = util::percentile(latencies, 50);
+        stats.latency_p75 = util::percentile(latencies, 75);
         stats.latency_p95 = util::percentile(latencies, 95);
+        stats.ttft_n = static_cast<std::int64_t>(ttfts.size());
         stats.ttft_p50 = util::percentile(ttfts, 50);
         return stats;
     }
@@ -60,34 +73,75 @@ void sort_by_quality(std::vector<TargetStats>& v) {
     });
 }
 
-std::string money(double usd) {
-    if (usd == 0) {
-        return "$0";
+int status_rank(const std::string& status) {
+    if (status == "scored") {
+        return 0;
     }
-    if (usd < 0.01) {
-        return fmt::format("${:.5f}", usd);
-    }
-    return fmt::format("${:.4f}", usd);
+    return status == "unscored" ? 1 : 2;
 }
 
-std::string ms(double v) {
-    if (v >= 10000) {
-        return fmt::format("{:.1f}s", v / 1000);
+// True when a belongs before b in the worst list.
+bool worse_than(const store::ResultRow& a, const store::ResultRow& b) {
+    auto key = [](const store::ResultRow& r) {
+        double score = r.status == "scored" ? r.score.value_or(0) : 0;
+        return std::make_tuple(score, status_rank(r.status), std::cref(r.suite),
+                               std::cref(r.task_id), r.repeat, std::cref(r.target));
+    };
+    return key(a) < key(b);
+}
+
+// Keeps the n worst results seen, as a heap whose front is the least bad of them.
+class WorstResults {
+  public:
+    WorstResults(std::size_t n, std::size_t output_bytes) : m_n(n), m_output_bytes(output_bytes) {}
+
+    void offer(const store::ResultRow& r) {
+        bool perfect = r.status == "scored" && r.score.value_or(0) >= 1 && r.passed.value_or(false);
+        if (m_n == 0 || perfect) {
+            return;
+        }
+        if (m_heap.size() == m_n) {
+            if (!worse_than(r, m_heap.front())) {
+                return;
+            }
+            std::pop_heap(m_heap.begin(), m_heap.end(), worse_than);
+            m_heap.pop_back();
+        }
+        m_heap.push_back(r);
+        m_heap.back().output = clip(r.output, m_output_bytes);
+        std::push_heap(m_heap.begin(), m_heap.end(), worse_than);
     }
-    return fmt::format("{:.0f}ms", v);
+
+    std::vector<store::ResultRow> take() {
+        std::sort(m_heap.begin(), m_heap.end(), worse_than);
+        return std::move(m_heap);
+    }
+
+  private:
+    std::size_t m_n;
+    std::size_t m_output_bytes;
+    std::vector<store::ResultRow> m_heap;
+};
+
+std::string json_string_or_dump(const nlohmann::json& j) {
+    return j.is_string() ? j.get<std::string>() : j.dump();
 }
 
 } // namespace
 
-Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id) {
+Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
+                              const LeaderboardOptions& options) {
     Leaderboard board;
     auto run = store.run(run_id);
     if (!run) {
-        throw Error(ErrorKind::config, fmt::format("no run {} in the database", run_id));
+        throw Error(ErrorKind::config,
+                    fmt::format("no run {} in the database (see 'orch runs list')", run_id));
     }
     board.run = *run;
+    board.simulated = run->simulated;
     std::map<std::string, Accumulator> per_target;
     std::map<std::string, std::map<std::string, Accumulator>> per_type;
+    WorstResults worst(options.worst, options.worst_output_bytes);
     store.for_each_result(run_id, [&](const store::ResultRow& r) {
         auto& acc = per_target[r.target];
         acc.stats.target = r.target;
@@ -95,6 +149,8 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id) {
         auto& tacc = per_type[r.task_type][r.target];
         tacc.stats.target = r.target;
         tacc.add(r);
+        worst.offer(r);
+        board.simulated = board.simulated || r.simulated;
     });
     for (auto& [name, acc] : per_target) {
         board.targets.push_back(acc.finish());
@@ -107,33 +163,120 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id) {
         }
         sort_by_quality(v);
     }
+    board.worst = worst.take();
+    board.worst_output_bytes = options.worst_output_bytes;
     return board;
 }
+
+std::vector<std::string> result_reasons(const store::ResultRow& row) {
+    std::vector<std::string> reasons;
+    if (row.status == "error") {
+        reasons.push_back(fmt::format("error ({}): {}",
+                                      row.error_kind.empty() ? "provider" : row.error_kind,
+                                      row.error.empty() ? "no detail recorded" : row.error));
+        return reasons;
+    }
+    std::vector<std::string> all;
+    if (row.evaluations.is_array()) {
+        for (const auto& e : row.evaluations) {
+            if (!e.is_object()) {
+                continue;
+            }
+            std::string kind = e.contains("kind") ? json_string_or_dump(e["kind"]) : "evaluator";
+            std::string reason = e.contains("reason") ? json_string_or_dump(e["reason"]) : "";
+            bool ok = !e.contains("ok") || !e["ok"].is_boolean() || e["ok"].get<bool>();
+            std::string line =
+                fmt::format("{}: {}", kind, reason.empty() ? "no reason given" : reason);
+            if (!ok) {
+                line = fmt::format("{} could not run: {}", kind, reason);
+            }
+            all.push_back(line);
+            double score =
+                e.contains("score") && e["score"].is_number() ? e["score"].get<double>() : 0;
+            if (!ok || score < 1) {
+                reasons.push_back(line);
+            }
+        }
+    }
+    if (reasons.empty()) {
+        reasons = all;
+    }
+    if (reasons.empty() && !row.error.empty()) {
+        reasons.push_back(row.error);
+    }
+    return reasons;
+}
+
+std::string result_label(const store::ResultRow& row) {
+    return fmt::format("{}/{}#{}", row.suite, row.task_id, row.repeat);
+}
+
+std::string route_rule(const store::ResultRow& row) {
+    if (row.route.is_object() && row.route.contains("rule")) {
+        return json_string_or_dump(row.route["rule"]);
+    }
+    return "";
+}
+
+namespace {
+
+std::string suite_names(const store::RunInfo& run) {
+    std::string s;
+    if (run.suites.is_object()) {
+        for (auto it = run.suites.begin(); it != run.suites.end(); ++it) {
+            s += (s.empty() ? "" : ", ") + it.key();
+        }
+    }
+    return s;
+}
+
+std::string score_text(const store::ResultRow& r) {
+    if (r.status == "error") {
+        return "error";
+    }
+    if (r.status == "unscored") {
+        return "unscored";
+    }
+    return fmt::format("{:.3f}", r.score.value_or(0));
+}
+
+} // namespace
 
 void print_table(const Leaderboard& board, std::ostream& out, const TableStyle& style) {
     const auto& run = board.run;
     auto bold = [&](const std::string& s) { return style.color ? "\x1b[1m" + s + "\x1b[0m" : s; };
-    out << bold(fmt::format("Run {}", run.id)) << fmt::format("  {}  status {}  seed {}  repeats {}{}\n",
-                                                              run.started_at, run.status, run.seed, run.repeats,
-                                                              run.simulated ? "  [SIMULATED fleet]" : "");
-    out << fmt::format("suites: {}\n\n", [&] {
-        std::string s;
-        for (auto it = run.suites.begin(); it != run.suites.end(); ++it) {
-            s += (s.empty() ? "" : ", ") + it.key();
-        }
-        return s;
-    }());
-    out << bold(fmt::format("{:<18} {:>6} {:>17} {:>6} {:>5} {:>5} {:>11} {:>13} {:>10} {:>8} {:>8}",
-                            "target", "tasks", "quality (95% CI)", "pass", "unsc", "err",
-                            "cost/task", "cost/1k tasks", "total", "p50", "p95"))
+    out << bold(fmt::format("Run {}", run.id))
+        << fmt::format("  {}  status {}  seed {}  repeats {}{}\n", run.started_at, run.status,
+                       run.seed, run.repeats, board.simulated ? "  [SIMULATED fleet]" : "");
+    out << fmt::format("suites: {}\n", suite_names(run));
+    if (board.simulated) {
+        out << k_simulated_note << "\n";
+    }
+    out << "\n";
+
+    out << bold(fmt::format("{:<18} {:>6}  {:<21} {:>6} {:>8} {:>6}", "target", "tasks",
+                            "quality (95% CI)", "pass", "unscored", "errors"))
         << "\n";
     for (const auto& t : board.targets) {
-        out << fmt::format("{:<18} {:>6} {:>5.3f} [{:.3f},{:.3f}] {:>5.1f}% {:>5} {:>5} {:>11} {:>13} {:>10} {:>8} {:>8}{}\n",
-                           t.target, t.attempted, t.quality.mean, std::max(0.0, t.quality.lo),
-                           std::min(1.0, t.quality.hi), t.pass_rate * 100, t.unscored, t.errors,
-                           money(t.cost_per_task), money(t.cost_per_task * 1000), money(t.cost_usd),
-                           ms(t.latency_p50), ms(t.latency_p95), t.simulated ? "  (sim)" : "");
+        out << fmt::format("{:<18} {:>6}  {:<21} {:>6} {:>8} {:>6}{}\n", t.target, t.attempted,
+                           fmt::format("{:.3f} [{:.3f}, {:.3f}]", t.quality.mean,
+                                       std::max(0.0, t.quality.lo), std::min(1.0, t.quality.hi)),
+                           percent(t.pass_rate), t.unscored, t.errors,
+                           t.simulated ? "  (sim)" : "");
     }
+    out << "\n";
+    out << bold(fmt::format("{:<18} {:>11} {:>13} {:>11} {:>9} {:>10} {:>8} {:>8} {:>8} {:>6}",
+                            "target", "cost/task", "cost/1k tasks", "generation", "judging",
+                            "total", "p50", "p95", "TTFT p50", "cached"))
+        << "\n";
+    for (const auto& t : board.targets) {
+        out << fmt::format("{:<18} {:>11} {:>13} {:>11} {:>9} {:>10} {:>8} {:>8} {:>8} {:>6}\n",
+                           t.target, money(t.cost_per_task), money(t.cost_per_task * 1000),
+                           money(t.cost_usd), money(t.judge_cost_usd), money(t.total_cost_usd()),
+                           ms(t.latency_p50), ms(t.latency_p95),
+                           t.ttft_n > 0 ? ms(t.ttft_p50) : "-", t.cache_hits);
+    }
+
     out << "\n" << bold("Quality by task type (mean score; cost per task)") << "\n";
     std::vector<std::string> targets;
     for (const auto& t : board.targets) {
@@ -156,13 +299,29 @@ void print_table(const Leaderboard& board, std::ostream& out, const TableStyle& 
                 line += fmt::format(" {:>22}", "-");
                 continue;
             }
-            line += fmt::format(" {:>22}", fmt::format("{:.3f}; {}", it->quality.mean, money(it->cost_per_task)));
+            line += fmt::format(
+                " {:>22}", fmt::format("{:.3f}; {}", it->quality.mean, money(it->cost_per_task)));
             if (it->quality.mean >= 0.9 && it->cost_per_task < cheapest_cost) {
                 cheapest_cost = it->cost_per_task;
                 cheapest = name;
             }
         }
         out << line << "  " << best << " / " << cheapest << "\n";
+    }
+
+    if (!board.worst.empty()) {
+        out << "\n"
+            << bold(fmt::format("Worst results ({}, lowest score first)", board.worst.size()))
+            << "\n";
+        for (const auto& r : board.worst) {
+            out << fmt::format("{:>8}  {:<18} {}\n", score_text(r), r.target, result_label(r));
+            for (const auto& reason : result_reasons(r)) {
+                out << fmt::format("{:>10}reason: {}\n", "", one_line(reason, 110));
+            }
+            if (r.status != "error") {
+                out << fmt::format("{:>10}output: {}\n", "", one_line(r.output, 110));
+            }
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// The leaderboard of a run: per target, and per task type × target.
+// The leaderboard of a run: per target, per task type × target, and the worst results.
+// Every report format (table, md, json, csv, junit, html) renders a Leaderboard.
 #include <orch/store/store.hpp>
 #include <orch/util/stats.hpp>
 
@@ -17,34 +18,71 @@ struct TargetStats {
     std::int64_t unscored = 0;
     std::int64_t errors = 0;
     std::int64_t passed = 0;
-    util::MeanCi quality; // over scored results only
-    double pass_rate = 0; // passed / attempted (errors count as not passed)
-    double cost_usd = 0;
-    double cost_per_task = 0;
+    util::MeanCi quality;      // over scored results only
+    double pass_rate = 0;      // passed / attempted (errors count as not passed)
+    double cost_usd = 0;       // generation: what the target's own calls cost
+    double judge_cost_usd = 0; // judging: what scoring its outputs cost (judge-model calls)
+    double cost_per_task = 0;  // generation cost / attempted
+    // Latency over results that got an answer (not errors); 0 when there are none.
+    std::int64_t latency_n = 0;
+    double latency_min = 0;
+    double latency_p25 = 0;
     double latency_p50 = 0;
+    double latency_p75 = 0;
     double latency_p95 = 0;
+    double latency_max = 0;
+    std::int64_t ttft_n = 0; // results that reported a time to first token
     double ttft_p50 = 0;
+    std::int64_t cache_hits = 0; // results served from the response cache
     std::int64_t input_tokens = 0;
     std::int64_t output_tokens = 0;
     std::int64_t retries = 0;
     bool simulated = false;
+
+    double total_cost_usd() const { return cost_usd + judge_cost_usd; }
+};
+
+struct LeaderboardOptions {
+    std::size_t worst = 10;                // how many of the worst results to keep
+    std::size_t worst_output_bytes = 4000; // outputs kept with them are clipped to this
 };
 
 struct Leaderboard {
     store::RunInfo run;
-    std::vector<TargetStats> targets;                          // best quality first
-    std::map<std::string, std::vector<TargetStats>> by_type;   // task type -> per target
+    std::vector<TargetStats> targets;                        // best quality first
+    std::map<std::string, std::vector<TargetStats>> by_type; // task type -> per target
+    // The worst results, worst first, perfect ones (passed with score 1) left out: lowest score
+    // first (unscored and errors count as 0), and at equal score a scored result before an
+    // unscored one before a provider error; ties in suite, task, repeat, target order, so a
+    // task several targets fail shows as a group. Outputs clipped (LeaderboardOptions).
+    std::vector<store::ResultRow> worst;
+    std::size_t worst_output_bytes = 0; // a worst output longer than this was clipped
+    bool simulated = false; // the run or any of its results came from the simulated fleet
 };
 
-// Reads a run's results (streamed) into a leaderboard; throws orch::Error(config) for an
-// unknown run.
-Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id);
+// Reads a run's results (streamed; memory holds the per-target latencies and the worst
+// results only) into a leaderboard; throws orch::Error(config) for an unknown run.
+Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
+                              const LeaderboardOptions& options = {});
+
+// Why a result scored as it did, one sentence per evaluator that fell short ("numeric:
+// expected 49.57, got 54.53"); every evaluator when none fell short; for a provider error
+// "error (timeout): …"; for an unscored result the evaluators that could not run.
+std::vector<std::string> result_reasons(const store::ResultRow& row);
+// "suite/task#repeat", the identity of a result inside its target.
+std::string result_label(const store::ResultRow& row);
+// The route rule of a policy target's result ("" for a plain model target).
+std::string route_rule(const store::ResultRow& row);
+
+inline constexpr const char* k_simulated_note =
+    "SIMULATED: these results come from orch's built-in simulated fleet, not from real models.";
 
 struct TableStyle {
     bool color = false;
 };
 
-// The human table: run header, leaderboard, then per task type quality and cost.
+// The human table: run header, leaderboard (quality; then cost and latency), quality by task
+// type, then the worst results with their reasons and outputs.
 void print_table(const Leaderboard& board, std::ostream& out, const TableStyle& style = {});
 
 } // namespace orch::report

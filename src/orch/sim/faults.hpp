@@ -17,17 +17,17 @@
 namespace orch::sim {
 
 enum class FaultKind {
-    rate_limited,    // 429 with Retry-After and retry-after-ms
-    internal_error,  // 500
-    bad_gateway,     // 502
-    unavailable,     // 503
-    hang,            // waits ARG seconds, then answers normally
-    reset,           // closes the connection without a response
-    truncate,        // a stream without its terminator, or half a body under a longer Content-Length
-    malformed,       // 200 whose body (or one stream event) is invalid JSON
-    context_length,  // 400 context-length error in the protocol's own shape
-    slow,            // ARG ms of extra delay before the first byte, then a normal answer
-    unauthorized,    // 401
+    rate_limited,   // 429 with Retry-After and retry-after-ms
+    internal_error, // 500
+    bad_gateway,    // 502
+    unavailable,    // 503
+    hang,           // waits ARG seconds, then answers normally
+    reset,          // closes the connection without a response
+    truncate,       // a stream without its terminator, or half a body under a longer Content-Length
+    malformed,      // 200 whose body (or one stream event) is invalid JSON
+    context_length, // 400 context-length error in the protocol's own shape
+    slow,           // ARG ms of extra delay before the first byte, then a normal answer
+    unauthorized,   // 401
 };
 
 // The kind as written in a spec: "429", "hang", "context", …
@@ -43,8 +43,8 @@ struct FaultItem {
     Fault fault;
     std::string text; // the item as written
     bool scheduled = false;
-    double rate = 0;           // random items
-    std::uint64_t first = 0;   // scheduled items: requests first..last, 1-based
+    double rate = 0;         // random items
+    std::uint64_t first = 0; // scheduled items: requests first..last, 1-based
     std::uint64_t last = 0;
 };
 

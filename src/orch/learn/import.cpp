@@ -1,0 +1,578 @@
+#include <orch/config/problems.hpp>
+#include <orch/core/error.hpp>
+#include <orch/learn/csv.hpp>
+#include <orch/learn/import.hpp>
+#include <orch/learn/imported_prompts.hpp>
+#include <orch/util/clock.hpp>
+#include <orch/util/hash.hpp>
+#include <orch/util/strings.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#ifndef ORCH_VERSION
+#define ORCH_VERSION "0.0.0"
+#endif
+#ifndef ORCH_GIT_REV
+#define ORCH_GIT_REV ""
+#endif
+
+namespace orch::learn {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t k_max_problems = 20; // stop reading after this many: the input is wrong
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorKind::config, fmt::format("{}: cannot open the file", path));
+    }
+    std::stringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
+}
+
+// "True"/"False", "1"/"0" or a number in [0, 1]; nullopt for an empty cell.
+std::optional<double> parse_score(const std::string& text, bool& ok) {
+    ok = true;
+    std::string t = util::to_lower(util::trim(text));
+    if (t.empty()) {
+        return std::nullopt;
+    }
+    if (t == "true") {
+        return 1.0;
+    }
+    if (t == "false") {
+        return 0.0;
+    }
+    double v = 0;
+    if (util::parse_number(t, v) && v >= 0 && v <= 1) {
+        return v;
+    }
+    ok = false;
+    return std::nullopt;
+}
+
+// Which rows of a file of n rows to keep: all, or `sample` of them chosen by a hash of their
+// id (a deterministic sample spread over the file), in file order.
+std::vector<bool> sample_rows(std::size_t n, std::size_t sample, const std::string& salt) {
+    std::vector<bool> keep(n, sample == 0 || sample >= n);
+    if (sample == 0 || sample >= n) {
+        return keep;
+    }
+    std::vector<std::pair<std::uint64_t, std::size_t>> ranked;
+    for (std::size_t i = 0; i < n; ++i) {
+        ranked.emplace_back(util::hash64(fmt::format("{}/{}", salt, i)), i);
+    }
+    std::sort(ranked.begin(), ranked.end());
+    for (std::size_t i = 0; i < sample; ++i) {
+        keep[ranked[i].second] = true;
+    }
+    return keep;
+}
+
+// The CSV files named: files as given, folders expanded to their *.csv (sorted).
+std::vector<std::string> csv_files(const std::vector<std::string>& paths,
+                                   config::Problems& problems) {
+    std::vector<std::string> files;
+    for (const auto& p : paths) {
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) {
+            std::vector<std::string> found;
+            for (const auto& entry : fs::directory_iterator(p, ec)) {
+                if (entry.is_regular_file() && entry.path().extension() == ".csv") {
+                    found.push_back(entry.path().string());
+                }
+            }
+            std::sort(found.begin(), found.end());
+            if (found.empty()) {
+                problems.add({p, 0, 0}, "", "no .csv files in this folder");
+            }
+            files.insert(files.end(), found.begin(), found.end());
+        } else if (fs::is_regular_file(p, ec)) {
+            files.push_back(p);
+        } else {
+            problems.add({p, 0, 0}, "", "no such file or folder");
+        }
+    }
+    // The same file named twice is read once.
+    std::set<std::string> seen;
+    std::vector<std::string> unique;
+    for (const auto& f : files) {
+        std::error_code ec;
+        auto canonical = fs::weakly_canonical(f, ec).string();
+        if (seen.insert(ec ? f : canonical).second) {
+            unique.push_back(f);
+        }
+    }
+    return unique;
+}
+
+struct FileNaming {
+    std::string suite;
+    std::string task_type;
+};
+
+FileNaming naming_for(const std::string& path) {
+    std::string stem = fs::path(path).stem().string();
+    if (stem.rfind("mmlu_", 0) == 0) {
+        return {"routellm-mmlu", stem};
+    }
+    if (stem.rfind("gsm8k", 0) == 0) {
+        return {"routellm-gsm8k", "gsm8k"};
+    }
+    return {"routellm-" + stem, stem};
+}
+
+void read_routellm_file(const std::string& path, const ImportOptions& options, ImportBatch& batch,
+                        std::map<std::string, std::vector<std::string>>& suite_files,
+                        config::Problems& problems) {
+    std::string content = read_file(path);
+    FileNaming naming = naming_for(path);
+    suite_files[naming.suite].push_back(fs::path(path).filename().string() + '\0' +
+                                        util::sha256_hex(content));
+
+    std::istringstream in(content);
+    CsvReader csv(in, path);
+    std::vector<std::string> header;
+    if (!csv.next(header)) {
+        problems.add({path, 1, 0}, "", "empty file: expected a header with a prompt column");
+        return;
+    }
+    // Columns: prompt, then each model's correctness, then optional <model>_response.
+    int prompt_col = -1;
+    std::vector<std::pair<std::string, int>> score_cols;
+    std::map<std::string, int> response_cols;
+    std::set<std::string> names(header.begin(), header.end());
+    for (std::size_t i = 0; i < header.size(); ++i) {
+        const std::string& h = header[i];
+        const std::string suffix = "_response";
+        if (h == "prompt") {
+            prompt_col = static_cast<int>(i);
+        } else if (h.size() > suffix.size() &&
+                   h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+                   names.count(h.substr(0, h.size() - suffix.size())) > 0) {
+            response_cols[h.substr(0, h.size() - suffix.size())] = static_cast<int>(i);
+        } else if (!h.empty()) {
+            score_cols.emplace_back(h, static_cast<int>(i));
+        }
+    }
+    if (prompt_col < 0) {
+        problems.add({path, 1, 0}, "", "expected a column named \"prompt\" in the header");
+        return;
+    }
+    if (score_cols.empty()) {
+        problems.add({path, 1, 0}, "",
+                     "expected one correctness column per model after the prompt column");
+        return;
+    }
+    for (const auto& [model, col] : score_cols) {
+        if (std::find(batch.models.begin(), batch.models.end(), model) == batch.models.end()) {
+            batch.models.push_back(model);
+        }
+    }
+
+    struct Row {
+        int line;
+        std::vector<std::string> fields;
+    };
+    std::vector<Row> rows;
+    std::vector<std::string> fields;
+    while (csv.next(fields)) {
+        rows.push_back({csv.line(), fields});
+    }
+    auto keep = sample_rows(rows.size(), options.sample, naming.task_type);
+    for (std::size_t r = 0; r < rows.size() && problems.size() < k_max_problems; ++r) {
+        if (!keep[r]) {
+            continue;
+        }
+        const auto& row = rows[r];
+        if (row.fields.size() != header.size()) {
+            problems.add({path, row.line, 0}, "",
+                         fmt::format("expected {} fields as in the header, got {}", header.size(),
+                                     row.fields.size()));
+            continue;
+        }
+        ImportedTask task;
+        task.suite = naming.suite;
+        task.task_type = naming.task_type;
+        task.task_id = fmt::format("{}/{:06}", naming.task_type, r);
+        task.prompt = row.fields[static_cast<std::size_t>(prompt_col)];
+        task.source = fs::path(path).filename().string();
+        for (const auto& [model, col] : score_cols) {
+            bool ok = true;
+            auto score = parse_score(row.fields[static_cast<std::size_t>(col)], ok);
+            if (!ok) {
+                problems.add(
+                    {path, row.line, 0}, model,
+                    fmt::format("expected True, False or a score from 0 to 1, got \"{}\"",
+                                util::truncate(row.fields[static_cast<std::size_t>(col)], 40)));
+                continue;
+            }
+            if (!score) {
+                continue; // not recorded for this model
+            }
+            ImportedOutcome o;
+            o.model = model;
+            o.score = *score;
+            if (auto it = response_cols.find(model); it != response_cols.end()) {
+                const std::string& text = row.fields[static_cast<std::size_t>(it->second)];
+                if (!text.empty()) {
+                    o.response = text;
+                }
+            }
+            task.outcomes.push_back(std::move(o));
+        }
+        batch.tasks.push_back(std::move(task));
+    }
+}
+
+// A JSON object member that is an object of model -> value, or absent.
+const nlohmann::json* model_map(const nlohmann::json& row, const char* key,
+                                const config::Location& where, config::Problems& problems) {
+    auto it = row.find(key);
+    if (it == row.end() || it->is_null()) {
+        return nullptr;
+    }
+    if (!it->is_object()) {
+        problems.add(where, key, "expected an object of model name -> value");
+        return nullptr;
+    }
+    return &*it;
+}
+
+} // namespace
+
+std::pair<std::string, Price> parse_price(const std::string& text) {
+    auto eq = text.rfind('=');
+    auto fail = [&]() -> std::pair<std::string, Price> {
+        throw Error(
+            ErrorKind::config,
+            fmt::format(
+                "--price: expected MODEL=IN_PER_MTOK,OUT_PER_MTOK (USD per million tokens), got "
+                "\"{}\"",
+                text));
+    };
+    if (eq == std::string::npos || eq == 0) {
+        return fail();
+    }
+    std::string model = util::trim(text.substr(0, eq));
+    auto parts = util::split(text.substr(eq + 1), ',');
+    Price p;
+    if (parts.size() == 1 && util::parse_number(parts[0], p.input_per_mtok)) {
+        p.output_per_mtok = p.input_per_mtok;
+    } else if (parts.size() != 2 || !util::parse_number(parts[0], p.input_per_mtok) ||
+               !util::parse_number(parts[1], p.output_per_mtok)) {
+        return fail();
+    }
+    if (p.input_per_mtok < 0 || p.output_per_mtok < 0) {
+        return fail();
+    }
+    return {model, p};
+}
+
+const std::map<std::string, Price>& routellm_default_prices() {
+    static const std::map<std::string, Price> prices = {
+        {"gpt-4-1106-preview", {24.7, 24.7}},
+        {"mistralai/Mixtral-8x7B-Instruct-v0.1", {0.24, 0.24}},
+    };
+    return prices;
+}
+
+std::int64_t estimate_tokens(std::string_view text) {
+    return text.empty() ? 0 : static_cast<std::int64_t>((text.size() + 3) / 4);
+}
+
+ImportBatch read_routellm(const std::vector<std::string>& paths, const ImportOptions& options) {
+    config::Problems problems;
+    ImportBatch batch;
+    batch.kind = "routellm";
+    auto files = csv_files(paths, problems);
+    problems.throw_if_any();
+    std::map<std::string, std::vector<std::string>> suite_files;
+    for (const auto& f : files) {
+        read_routellm_file(f, options, batch, suite_files, problems);
+    }
+    problems.throw_if_any();
+    for (auto& [suite, parts] : suite_files) {
+        std::sort(parts.begin(), parts.end());
+        batch.suites[suite] = util::sha256_hex(util::join(parts, "\n"));
+    }
+    if (batch.tasks.empty()) {
+        throw Error(ErrorKind::config,
+                    fmt::format("{}: no prompts to import", util::join(paths, ", ")));
+    }
+    return batch;
+}
+
+ImportBatch read_jsonl(const std::string& path, const ImportOptions& options) {
+    std::string content = read_file(path);
+    config::Problems problems;
+    ImportBatch batch;
+    batch.kind = "jsonl";
+    std::string suite = fs::path(path).stem().string();
+    batch.suites[suite] = util::sha256_hex(content);
+
+    std::vector<std::pair<int, nlohmann::json>> rows;
+    std::istringstream in(content);
+    std::string line;
+    int line_no = 0;
+    while (std::getline(in, line) && problems.size() < k_max_problems) {
+        ++line_no;
+        if (util::trim(line).empty()) {
+            continue;
+        }
+        try {
+            rows.emplace_back(line_no, nlohmann::json::parse(line));
+        } catch (const nlohmann::json::parse_error& e) {
+            problems.add({path, line_no, 0}, "", fmt::format("invalid JSON (at byte {})", e.byte));
+        }
+    }
+    auto keep = sample_rows(rows.size(), options.sample, suite);
+    std::map<std::string, int> id_uses;
+    for (std::size_t r = 0; r < rows.size() && problems.size() < k_max_problems; ++r) {
+        if (!keep[r]) {
+            continue;
+        }
+        const auto& [ln, row] = rows[r];
+        config::Location where{path, ln, 0};
+        if (!row.is_object()) {
+            problems.add(where, "", "expected a JSON object");
+            continue;
+        }
+        ImportedTask task;
+        task.suite = suite;
+        task.source = fs::path(path).filename().string();
+        auto prompt = row.find("prompt");
+        if (prompt == row.end() || !prompt->is_string()) {
+            problems.add(where, "prompt", "expected a string");
+            continue;
+        }
+        task.prompt = prompt->get<std::string>();
+        auto type = row.find("task_type");
+        if (type != row.end() && !type->is_string()) {
+            problems.add(where, "task_type", "expected a string");
+            continue;
+        }
+        task.task_type = type != row.end() ? type->get<std::string>() : "default";
+        // The id: given, or a hash of type and prompt; repeats of one id get "#2", "#3", …
+        std::string id;
+        if (auto it = row.find("id");
+            it != row.end() && (it->is_string() || it->is_number_integer())) {
+            id = it->is_string() ? it->get<std::string>() : it->dump();
+        } else {
+            id = fmt::format("{:016x}", util::hash64(task.task_type + '\x1f' + task.prompt));
+        }
+        int uses = ++id_uses[id];
+        task.task_id = uses == 1 ? id : fmt::format("{}#{}", id, uses);
+
+        const nlohmann::json* scores = model_map(row, "scores", where, problems);
+        if (scores == nullptr || scores->empty()) {
+            if (row.find("scores") == row.end() || (scores != nullptr && scores->empty())) {
+                problems.add(where, "scores",
+                             "expected an object of model name -> score from 0 to 1, with at "
+                             "least one model");
+            }
+            continue;
+        }
+        const nlohmann::json* responses = model_map(row, "responses", where, problems);
+        const nlohmann::json* tokens = model_map(row, "tokens", where, problems);
+        const nlohmann::json* costs = model_map(row, "cost_usd", where, problems);
+        for (auto it = scores->begin(); it != scores->end(); ++it) {
+            const std::string& model = it.key();
+            ImportedOutcome o;
+            o.model = model;
+            if (it->is_boolean()) {
+                o.score = it->get<bool>() ? 1 : 0;
+            } else if (it->is_number() && it->get<double>() >= 0 && it->get<double>() <= 1) {
+                o.score = it->get<double>();
+            } else {
+                problems.add(where, "scores." + model,
+                             fmt::format("expected a score from 0 to 1, got {}", it->dump()));
+                continue;
+            }
+            if (responses != nullptr && responses->contains(model)) {
+                const auto& v = (*responses)[model];
+                if (!v.is_string()) {
+                    problems.add(where, "responses." + model, "expected a string");
+                } else {
+                    o.response = v.get<std::string>();
+                }
+            }
+            if (tokens != nullptr && tokens->contains(model)) {
+                const auto& v = (*tokens)[model];
+                auto count = [&](const char* key) -> std::optional<std::int64_t> {
+                    if (!v.is_object() || !v.contains(key)) {
+                        return std::nullopt;
+                    }
+                    if (!v[key].is_number_integer() || v[key].get<std::int64_t>() < 0) {
+                        problems.add(where, fmt::format("tokens.{}.{}", model, key),
+                                     "expected a whole number");
+                        return std::nullopt;
+                    }
+                    return v[key].get<std::int64_t>();
+                };
+                if (!v.is_object()) {
+                    problems.add(where, "tokens." + model,
+                                 "expected {\"input\": N, \"output\": N}");
+                }
+                o.input_tokens = count("input");
+                o.output_tokens = count("output");
+            }
+            if (costs != nullptr && costs->contains(model)) {
+                const auto& v = (*costs)[model];
+                if (!v.is_number() || v.get<double>() < 0) {
+                    problems.add(where, "cost_usd." + model, "expected a number of USD, 0 or more");
+                } else {
+                    o.cost_usd = v.get<double>();
+                }
+            }
+            if (std::find(batch.models.begin(), batch.models.end(), model) == batch.models.end()) {
+                batch.models.push_back(model);
+            }
+            task.outcomes.push_back(std::move(o));
+        }
+        batch.tasks.push_back(std::move(task));
+    }
+    problems.throw_if_any();
+    if (batch.tasks.empty()) {
+        throw Error(ErrorKind::config, fmt::format("{}: no prompts to import", path));
+    }
+    return batch;
+}
+
+ImportOutcome write_import(const ImportBatch& batch, const ImportOptions& options,
+                           const RunLineage& lineage, store::Store& store) {
+    ImportOutcome outcome;
+    // Prices: --price, then providers.toml, then the RouteLLM paper's; else 0 with a warning.
+    std::map<std::string, Price> prices;
+    for (const auto& model : batch.models) {
+        if (auto it = options.prices.find(model); it != options.prices.end()) {
+            prices[model] = it->second;
+            outcome.price_source[model] = "--price";
+        } else if (const config::ModelConfig* m =
+                       options.providers ? options.providers->find_model(model) : nullptr) {
+            prices[model] = {m->input_per_mtok, m->output_per_mtok};
+            outcome.price_source[model] = options.providers->path;
+        } else if (auto d = routellm_default_prices().find(model);
+                   d != routellm_default_prices().end()) {
+            prices[model] = d->second;
+            outcome.price_source[model] = "the RouteLLM paper's price";
+        } else {
+            prices[model] = {};
+            outcome.price_source[model] = "none";
+            outcome.warnings.push_back(
+                fmt::format("no price for model \"{}\": costs recorded as 0 unless the file gives "
+                            "them (pass --price {}=IN,OUT)",
+                            model, model));
+        }
+    }
+
+    store::RunInfo run;
+    run.started_at = util::now_iso8601();
+    run.status = "running";
+    run.command = lineage.command_line;
+    run.orch_version = ORCH_VERSION;
+    run.git_rev = ORCH_GIT_REV;
+    run.providers_hash = lineage.providers_hash;
+    run.seed = 0;
+    run.repeats = 1;
+    run.targets = batch.models;
+    run.suites = nlohmann::json::object();
+    for (const auto& [suite, hash] : batch.suites) {
+        run.suites[suite] = hash;
+    }
+    run.simulated = false;
+    // The run names its prompts file. Its id is known only once created, and a run row is
+    // never rewritten, so predict it (SQLite gives max(id) + 1); should another process get in
+    // first, the file is still written under the real id, where load_run_table looks first.
+    std::int64_t predicted = store.latest_run_id().value_or(0) + 1;
+    std::error_code ec;
+    auto absolute = [&](const std::string& p) {
+        auto a = fs::absolute(p, ec);
+        return ec ? p : a.lexically_normal().string();
+    };
+    run.suites[k_prompts_key] = absolute(imported_prompts_path(lineage.db_path, predicted));
+    outcome.run_id = store.create_run(run);
+    outcome.prompts_path = absolute(imported_prompts_path(lineage.db_path, outcome.run_id));
+    if (outcome.run_id != predicted) {
+        outcome.warnings.push_back(
+            fmt::format("another process created run {} meanwhile; this run's prompts "
+                        "are in {}",
+                        predicted, outcome.prompts_path));
+    }
+
+    // The prompts before the results: a run with results always has its prompts.
+    std::vector<ImportedPrompt> prompts;
+    prompts.reserve(batch.tasks.size());
+    for (const auto& t : batch.tasks) {
+        prompts.push_back({t.suite, t.task_id, t.task_type, t.prompt});
+    }
+    try {
+        write_imported_prompts(outcome.prompts_path, prompts);
+    } catch (...) {
+        store.set_run_status(outcome.run_id, "interrupted", true);
+        throw;
+    }
+
+    std::vector<store::ResultRow> rows;
+    auto flush = [&] {
+        store.add_results(rows);
+        rows.clear();
+    };
+    for (const auto& t : batch.tasks) {
+        std::int64_t prompt_tokens = std::max<std::int64_t>(1, estimate_tokens(t.prompt));
+        for (const auto& o : t.outcomes) {
+            store::ResultRow r;
+            r.run_id = outcome.run_id;
+            r.suite = t.suite;
+            r.suite_hash = batch.suites.at(t.suite);
+            r.task_id = t.task_id;
+            r.task_type = t.task_type;
+            r.target = o.model;
+            r.model = o.model;
+            r.repeat = 0;
+            r.status = "scored";
+            r.score = o.score;
+            r.passed = o.score >= 1;
+            r.threshold = 1;
+            r.input_tokens = o.input_tokens.value_or(prompt_tokens);
+            r.output_tokens = o.output_tokens.value_or(o.response ? estimate_tokens(*o.response)
+                                                                  : options.output_tokens);
+            r.tokens_estimated = !o.input_tokens || !o.output_tokens;
+            const Price& p = prices[o.model];
+            r.cost_usd =
+                o.cost_usd.value_or((static_cast<double>(r.input_tokens) * p.input_per_mtok +
+                                     static_cast<double>(r.output_tokens) * p.output_per_mtok) /
+                                    1e6);
+            r.output = o.response.value_or("");
+            r.evaluations =
+                nlohmann::json::array({{{"kind", "imported"},
+                                        {"weight", 1},
+                                        {"ok", true},
+                                        {"score", o.score},
+                                        {"reason", fmt::format("recorded outcome ({} import of {})",
+                                                               batch.kind, t.source)}}});
+            r.simulated = false;
+            outcome.cost_usd += r.cost_usd;
+            rows.push_back(std::move(r));
+            ++outcome.results;
+        }
+        if (rows.size() >= 5000) {
+            flush();
+        }
+    }
+    flush();
+    outcome.prompts = batch.tasks.size();
+    store.set_run_status(outcome.run_id, "completed", true);
+    return outcome;
+}
+
+} // namespace orch::learn

@@ -1,0 +1,384 @@
+#include <orch/core/error.hpp>
+#include <orch/report/html_report.hpp>
+#include <orch/report/pareto.hpp>
+#include <orch/report/text.hpp>
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+
+namespace orch::report {
+
+namespace {
+
+constexpr const char* k_style = R"css(
+:root { --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg: #ffffff; --soft: #f6f8fa; --warn: #9a6700; --warn-bg: #fff8c5; }
+* { box-sizing: border-box; }
+body { margin: 0; padding: 24px 32px 48px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: var(--bg); }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 20px; margin: 36px 0 6px; padding-top: 12px; border-top: 2px solid var(--line); }
+h3 { font-size: 16px; margin: 26px 0 8px; }
+p.meta { color: var(--muted); margin: 0 0 12px; }
+code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.banner { border: 1px solid #d4a72c; background: var(--warn-bg); color: var(--warn); padding: 8px 12px; border-radius: 6px; margin: 12px 0; font-weight: 600; }
+.badge { display: inline-block; font-size: 11px; font-weight: 600; padding: 1px 7px; border-radius: 10px; vertical-align: middle; margin-left: 6px; }
+.badge.sim { background: var(--warn-bg); color: var(--warn); border: 1px solid #d4a72c; }
+.badge.pareto { background: #dafbe1; color: #1a7f37; border: 1px solid #4ac26b; }
+table { border-collapse: collapse; margin: 4px 0 8px; }
+th, td { padding: 5px 7px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
+td.name { white-space: nowrap; }
+nav { margin: 8px 0 0; font-size: 13px; }
+nav a { color: #0969da; text-decoration: none; margin-right: 14px; }
+th { background: var(--soft); font-weight: 600; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 6px; vertical-align: baseline; }
+.charts { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
+figure { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 12px 12px 8px; background: var(--bg); }
+figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; max-width: 600px; }
+svg { display: block; font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+svg .plot-bg { fill: #fbfcfd; }
+svg .grid { stroke: #e6eaef; stroke-width: 1; }
+svg .axis { stroke: #8c959f; stroke-width: 1; }
+svg .axis-break { stroke: #8c959f; stroke-width: 1; stroke-dasharray: 3 3; }
+svg .tick { font-size: 11px; fill: var(--muted); }
+svg .axis-label { font-size: 12px; fill: var(--ink); }
+svg .row-label, svg .col-label { font-size: 12px; fill: var(--ink); }
+svg .point { stroke: #ffffff; stroke-width: 1.5; }
+svg .frontier-point { stroke: #1a7f37; stroke-width: 2.5; }
+svg .frontier { fill: none; stroke: #1a7f37; stroke-width: 2; stroke-dasharray: 7 4; }
+svg .frontier-label { font-size: 12px; font-weight: 600; fill: #1a7f37; }
+svg .point-label { font-size: 12px; fill: var(--ink); }
+svg .ci { stroke-width: 1.5; opacity: 0.7; }
+svg .whisker { stroke-width: 1.5; }
+svg .box { opacity: 0.55; stroke: #57606a; stroke-width: 1; }
+svg .median { stroke: #1f2328; stroke-width: 2.5; }
+svg .cell { stroke: none; }
+svg .cell-value { font-size: 12px; fill: #1f2328; font-variant-numeric: tabular-nums; }
+svg .curve { fill: none; stroke-width: 2.5; }
+svg .legend { font-size: 12px; fill: var(--ink); }
+table.leaderboard { font-size: 13px; }
+table.results td { font-size: 13px; }
+table.results td.reasons ul { margin: 0; padding-left: 16px; }
+table.results pre { margin: 0; max-width: 520px; min-width: 280px; max-height: 9.5em; overflow: auto; white-space: pre-wrap; word-break: break-word; font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--soft); padding: 4px 6px; border-radius: 4px; }
+.status-error, .status-unscored { color: #cf222e; font-weight: 600; }
+.fail { color: #cf222e; }
+.pass { color: #1a7f37; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+)css";
+
+std::string h(std::string_view s) {
+    return html_escape(s);
+}
+
+std::string suite_list(const store::RunInfo& run) {
+    std::string s;
+    if (run.suites.is_object()) {
+        for (auto it = run.suites.begin(); it != run.suites.end(); ++it) {
+            s += (s.empty() ? "" : ", ") + h(it.key());
+        }
+    }
+    return s;
+}
+
+using ColorMap = std::map<std::string, std::size_t>;
+
+std::string swatch(const ColorMap& colors, const std::string& target) {
+    auto it = colors.find(target);
+    return fmt::format("<span class=\"swatch\" style=\"background:{}\"></span>",
+                       series_color(it == colors.end() ? 0 : it->second));
+}
+
+// Targets with a score on the frontier of quality against cost per task.
+std::vector<std::string> frontier_targets(const Leaderboard& board) {
+    std::vector<CostQuality> cq;
+    std::vector<std::string> names;
+    for (const auto& t : board.targets) {
+        if (t.scored > 0) {
+            cq.push_back({t.cost_per_task, t.quality.mean});
+            names.push_back(t.target);
+        }
+    }
+    std::vector<std::string> out;
+    for (auto i : pareto_frontier(cq)) {
+        out.push_back(names[i]);
+    }
+    return out;
+}
+
+void leaderboard_table(const Leaderboard& board, const ColorMap& colors, std::ostream& out) {
+    auto frontier = frontier_targets(board);
+    out << "<div class=\"table-wrap\"><table class=\"leaderboard\">\n<thead><tr><th>target</th>"
+           "<th class=\"num\">tasks</th><th class=\"num\">quality (95% CI)</th><th "
+           "class=\"num\">pass</th>"
+           "<th class=\"num\">unscored</th><th class=\"num\">errors</th><th "
+           "class=\"num\">cost/task</th>"
+           "<th class=\"num\">cost/1k tasks</th><th class=\"num\">generation</th><th "
+           "class=\"num\">judging</th>"
+           "<th class=\"num\">total</th><th class=\"num\">p50</th><th class=\"num\">p95</th>"
+           "<th class=\"num\">TTFT p50</th><th class=\"num\">cached</th></tr></thead>\n<tbody>\n";
+    for (const auto& t : board.targets) {
+        bool on_frontier = std::find(frontier.begin(), frontier.end(), t.target) != frontier.end();
+        out << fmt::format(
+            "<tr><td class=\"name\">{}{}{}{}</td><td class=\"num\">{}</td><td "
+            "class=\"num\"><b>{:.3f}</b> "
+            "[{:.3f}, {:.3f}]</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+            "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+            "class=\"num\">{}</td>"
+            "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+            "class=\"num\">{}</td>"
+            "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+            swatch(colors, t.target), h(t.target), t.simulated ? " <small>(sim)</small>" : "",
+            on_frontier ? "<span class=\"badge pareto\">Pareto</span>" : "", t.attempted,
+            t.quality.mean, std::max(0.0, t.quality.lo), std::min(1.0, t.quality.hi),
+            percent(t.pass_rate), t.unscored, t.errors, h(money(t.cost_per_task)),
+            h(money(t.cost_per_task * 1000)), h(money(t.cost_usd)), h(money(t.judge_cost_usd)),
+            h(money(t.total_cost_usd())), t.latency_n > 0 ? ms(t.latency_p50) : "–",
+            t.latency_n > 0 ? ms(t.latency_p95) : "–", t.ttft_n > 0 ? ms(t.ttft_p50) : "–",
+            t.cache_hits);
+    }
+    out << "</tbody>\n</table></div>\n";
+}
+
+void charts(const Leaderboard& board, const ColorMap& colors, std::ostream& out) {
+    std::vector<ScatterPoint> points;
+    std::vector<LatencyBox> boxes;
+    for (const auto& t : board.targets) {
+        std::size_t color = colors.at(t.target);
+        if (t.scored > 0) {
+            points.push_back({t.target, t.cost_per_task, t.quality.mean,
+                              std::max(0.0, t.quality.lo), std::min(1.0, t.quality.hi), color});
+        }
+        if (t.latency_n > 0) {
+            boxes.push_back({t.target, t.latency_min, t.latency_p25, t.latency_p50, t.latency_p75,
+                             t.latency_p95, t.latency_max, color});
+        }
+    }
+    out << "<div class=\"charts\">\n";
+    if (!points.empty()) {
+        auto frontier = frontier_targets(board);
+        std::string names;
+        for (const auto& f : frontier) {
+            names += (names.empty() ? "" : ", ") + h(f);
+        }
+        out << "<figure>\n" << quality_cost_scatter(points);
+        out << "<figcaption>Quality against generation cost per task (log scale). The dashed green "
+               "line is the "
+               "Pareto frontier: the targets no other target beats on both quality and cost ("
+            << names << ").</figcaption>\n</figure>\n";
+    }
+    if (!boxes.empty()) {
+        out << "<figure>\n" << latency_boxes(boxes);
+        out << "<figcaption>Latency of every answered task: the box spans p25 to p75, the dark bar "
+               "is the median, "
+               "whiskers run from the fastest to p95.</figcaption>\n</figure>\n";
+    }
+    out << "</div>\n";
+
+    if (!board.by_type.empty()) {
+        HeatMap map;
+        for (const auto& t : board.targets) {
+            map.columns.push_back(t.target);
+        }
+        for (const auto& [type, stats] : board.by_type) {
+            map.rows.push_back(type);
+            std::vector<std::optional<double>> row;
+            for (const auto& t : board.targets) {
+                auto it = std::find_if(stats.begin(), stats.end(),
+                                       [&](const TargetStats& s) { return s.target == t.target; });
+                row.push_back(it != stats.end() && it->scored > 0
+                                  ? std::optional<double>(it->quality.mean)
+                                  : std::nullopt);
+            }
+            map.cells.push_back(std::move(row));
+        }
+        out << "<h3>Quality by task type</h3>\n<div class=\"charts\"><figure>\n"
+            << quality_heatmap(map);
+        out << "<figcaption>Mean score of each target on each task "
+               "type.</figcaption>\n</figure></div>\n";
+    }
+}
+
+void results_table(const Leaderboard& board, const HtmlOptions& options, std::ostream& out) {
+    if (board.worst.empty()) {
+        return;
+    }
+    out << fmt::format(
+        "<section class=\"results\" id=\"results-{}\">\n<h2>Run {}: worst results ({} shown, "
+        "lowest score first)</h2>\n",
+        board.run.id, board.run.id, board.worst.size());
+    out << "<div class=\"table-wrap\"><table class=\"results\">\n<thead><tr><th "
+           "class=\"num\">#</th><th class=\"num\">score</th><th>target</th>"
+           "<th>task</th><th>evaluator reasons</th><th>output</th></tr></thead>\n<tbody>\n";
+    std::size_t n = 0;
+    for (const auto& r : board.worst) {
+        ++n;
+        std::string score;
+        if (r.status == "scored") {
+            score = fmt::format("<span class=\"{}\">{:.3f}</span>",
+                                r.passed.value_or(false) ? "pass" : "fail", r.score.value_or(0));
+        } else {
+            score = fmt::format("<span class=\"status-{}\">{}</span>", h(r.status), h(r.status));
+        }
+        std::string reasons = "<ul>";
+        for (const auto& reason : result_reasons(r)) {
+            reasons += "<li>" + h(reason) + "</li>";
+        }
+        reasons += "</ul>";
+        std::string output = r.status == "error"
+                                 ? "<i>no output</i>"
+                                 : "<pre>" + h(clip(r.output, options.output_chars)) + "</pre>";
+        std::string model = r.model != r.target && !r.model.empty() ? " → " + h(r.model) : "";
+        std::string rule =
+            route_rule(r).empty() ? "" : "<br><small>rule " + h(route_rule(r)) + "</small>";
+        out << fmt::format(
+            "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"name\">{}{}{}</td>"
+            "<td class=\"name\">{}<br>"
+            "<small>{} · threshold {:.2f}</small></td><td "
+            "class=\"reasons\">{}</td><td>{}</td></tr>\n",
+            n, score, h(r.target), model, rule, h(result_label(r)), h(r.task_type), r.threshold,
+            reasons, output);
+    }
+    out << "</tbody>\n</table></div>\n</section>\n";
+}
+
+void run_section(const Leaderboard& board, const ColorMap& colors, std::ostream& out) {
+    const auto& run = board.run;
+    out << fmt::format("<section class=\"run\" id=\"run-{}\">\n<h2>Run {}{}</h2>\n", run.id, run.id,
+                       board.simulated ? " <span class=\"badge sim\">SIMULATED</span>" : "");
+    out << fmt::format(
+        "<p class=\"meta\">started {} · status {} · seed {} · repeats {} · suites: {}<br>"
+        "<code>{}</code></p>\n",
+        h(run.started_at), h(run.status), run.seed, run.repeats, suite_list(run), h(run.command));
+    if (board.simulated) {
+        out << "<p class=\"banner\">" << h(k_simulated_note) << "</p>\n";
+    }
+    out << "<h3>Leaderboard</h3>\n";
+    leaderboard_table(board, colors, out);
+    out << "<p class=\"meta\">Quality is the mean score of scored tasks with a 95% interval; pass "
+           "counts every "
+           "task (errors fail). Cost per task is generation cost; judging is what scoring "
+           "cost.</p>\n";
+    charts(board, colors, out);
+    out << "</section>\n";
+}
+
+} // namespace
+
+Curve load_curve_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorKind::config, fmt::format("{}: cannot open the curve file", path));
+    }
+    std::stringstream buf;
+    buf << in.rdbuf();
+    auto j = nlohmann::ordered_json::parse(buf.str(), nullptr, false);
+    auto numbers = [](const nlohmann::ordered_json& v) {
+        return v.is_array() &&
+               std::all_of(v.begin(), v.end(), [](const auto& x) { return x.is_number(); });
+    };
+    if (j.is_discarded() || !j.is_object() || !j.contains("share") || !numbers(j["share"])) {
+        throw Error(
+            ErrorKind::config,
+            fmt::format("{}: expected a JSON object with \"share\": [numbers] and series such as "
+                        "\"learned\", \"random\", \"oracle\" (as written by orch tune)",
+                        path));
+    }
+    Curve curve;
+    curve.share = j["share"].get<std::vector<double>>();
+    std::vector<std::string> order = {"learned", "random", "oracle"};
+    // Other arrays of numbers as long as "share" are series too; anything else is metadata.
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it.key() != "share" && std::find(order.begin(), order.end(), it.key()) == order.end() &&
+            numbers(it.value()) && it.value().size() == curve.share.size()) {
+            order.push_back(it.key());
+        }
+    }
+    for (const auto& name : order) {
+        if (!j.contains(name)) {
+            continue;
+        }
+        if (!numbers(j[name]) || j[name].size() != curve.share.size()) {
+            throw Error(ErrorKind::config, fmt::format("{}: {}: expected {} numbers, one per share",
+                                                       path, name, curve.share.size()));
+        }
+        curve.series.emplace_back(name, j[name].get<std::vector<double>>());
+    }
+    if (curve.series.empty()) {
+        throw Error(ErrorKind::config,
+                    fmt::format("{}: no series besides \"share\" to draw", path));
+    }
+    return curve;
+}
+
+void print_html(const std::vector<Leaderboard>& boards, const HtmlOptions& options,
+                std::ostream& out) {
+    bool simulated = false;
+    ColorMap colors; // a target keeps one colour across runs
+    std::string title;
+    for (const auto& b : boards) {
+        simulated = simulated || b.simulated;
+        for (const auto& t : b.targets) {
+            colors.emplace(t.target, colors.size());
+        }
+        title += (title.empty() ? "" : ", ") + std::to_string(b.run.id);
+    }
+    out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
+           "'unsafe-inline'; "
+           "img-src data:\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+    out << fmt::format("<title>orch report — run{} {}{}</title>\n", boards.size() > 1 ? "s" : "",
+                       title, simulated ? " (SIMULATED)" : "");
+    out << "<style>" << k_style << "</style>\n</head>\n<body>\n";
+    out << fmt::format("<header>\n<h1>orch report{}</h1>\n",
+                       simulated ? " <span class=\"badge sim\">SIMULATED</span>" : "");
+    out << fmt::format("<p class=\"meta\">run{} {}</p>\n", boards.size() > 1 ? "s" : "", title);
+    if (simulated) {
+        out << "<p class=\"banner\">" << h(k_simulated_note) << "</p>\n";
+    }
+    out << "<nav>";
+    for (const auto& b : boards) {
+        out << fmt::format("<a href=\"#run-{}\">Run {}</a>", b.run.id, b.run.id);
+    }
+    if (options.curve) {
+        out << "<a href=\"#curve\">Routing curve</a>";
+    }
+    for (const auto& b : boards) {
+        if (!b.worst.empty()) {
+            out << fmt::format("<a href=\"#results-{}\">Worst results{}</a>", b.run.id,
+                               boards.size() > 1 ? fmt::format(" (run {})", b.run.id) : "");
+        }
+    }
+    out << "</nav>\n</header>\n";
+    // Overviews first, then the long tables of outputs.
+    for (const auto& b : boards) {
+        run_section(b, colors, out);
+    }
+    if (options.curve) {
+        out << "<section class=\"curve\" id=\"curve\">\n<h2>Routing curve</h2>\n<div "
+               "class=\"charts\"><figure>\n"
+            << pgr_curve_chart(*options.curve);
+        out << "<figcaption>Performance gap recovered (PGR: 0 = the weak model's quality, 1 = the "
+               "strong "
+               "model's) against the share of calls sent to the strong model. APGR is the area "
+               "under each "
+               "curve."
+            << (options.curve_source.empty()
+                    ? ""
+                    : " From <code>" + h(options.curve_source) + "</code>.")
+            << "</figcaption>\n</figure></div>\n</section>\n";
+    }
+    for (const auto& b : boards) {
+        results_table(b, options, out);
+    }
+    out << "<footer>Generated by orch. This file is self-contained: no scripts, no "
+           "network.</footer>\n"
+           "</body>\n</html>\n";
+}
+
+} // namespace orch::report

@@ -1,0 +1,52 @@
+// A routing policy as a benchmark target: a leaderboard row like a model's, with the route
+// of every task recorded.
+#include "support/process.hpp"
+
+#include <doctest/doctest.h>
+
+using orch::test::run_orch;
+using orch::test::run_shell;
+using orch::test::shell_quote;
+using orch::test::TempDir;
+
+namespace {
+std::string sql(const std::string& db, const std::string& q) {
+    return run_shell("sqlite3 " + shell_quote(db) + " " + shell_quote(q)).out;
+}
+} // namespace
+
+TEST_CASE("cli::bench --target policy:default") {
+    TempDir dir;
+    std::string db = dir.file("p.db");
+    auto r = run_orch({"--providers", orch::test::source_path("providers.toml"), "--db", db, "bench", "--suite",
+                       orch::test::source_path("tasks"), "-t", "sim-frontier", "-t", "policy:default"});
+    REQUIRE(r.exit_code == 0);
+    auto value = [&](const std::string& target, const char* what) {
+        return std::stod(sql(db, std::string("select ") + what + " from results where target = '" + target + "'"));
+    };
+
+    SUBCASE("costs less than the frontier model alone while keeping quality within 0.05") {
+        CHECK(r.out.find("policy:default") != std::string::npos);
+        double policy_cost = value("policy:default", "sum(cost_usd)");
+        double frontier_cost = value("sim-frontier", "sum(cost_usd)");
+        CHECK(policy_cost < frontier_cost * 0.5);
+        CHECK(value("policy:default", "avg(score)") > value("sim-frontier", "avg(score)") - 0.05);
+    }
+    SUBCASE("records the route of every task: rule, model used and the chain tried") {
+        CHECK(sql(db, "select count(*) from results where target = 'policy:default' and "
+                      "(route is null or json_extract(route, '$.rule') is null or model = '')") == "0\n");
+        CHECK(sql(db, "select distinct model from results where target = 'policy:default' and "
+                      "suite = 'support-triage'") == "sim-small\n");
+        CHECK(sql(db, "select count(*) from route_log where policy = 'default'") == "208\n");
+    }
+    SUBCASE("sensitive suites never reach an external model") {
+        CHECK(sql(db, "select distinct model from results where target = 'policy:default' and "
+                      "suite = 'pii-requests'") == "sim-local\n");
+    }
+    SUBCASE("an unknown policy is a config error before anything runs") {
+        auto bad = run_orch({"--providers", orch::test::source_path("providers.toml"), "--db", dir.file("x.db"),
+                             "bench", "--suite", orch::test::source_path("tasks"), "-t", "policy:nope"});
+        CHECK(bad.exit_code == 2);
+        CHECK(bad.err.find("--target policy:nope") != std::string::npos);
+    }
+}

@@ -1,0 +1,33 @@
+#pragma once
+// Test support: `orch sim serve` as a background process on 127.0.0.1, and a providers.toml
+// pointing at it.
+#include <string>
+#include <vector>
+
+namespace orch::test {
+
+class SimServerProcess {
+  public:
+    // Starts the built binary: orch --providers PROVIDERS sim serve --port 0 ARGS...; waits
+    // until it listens (REQUIREs it does within 10 s).
+    SimServerProcess(const std::string& providers, const std::vector<std::string>& args);
+    ~SimServerProcess(); // SIGTERM, then wait
+    SimServerProcess(const SimServerProcess&) = delete;
+    SimServerProcess& operator=(const SimServerProcess&) = delete;
+
+    int port() const { return m_port; }
+    std::string base_url() const; // http://127.0.0.1:PORT/v1
+    int stop();                   // SIGTERM; returns the exit status
+
+  private:
+    int m_pid = -1;
+    int m_port = 0;
+    std::string m_out;
+};
+
+// providers.toml text: the default simulated fleet's models served over HTTP by one
+// provider of `protocol` (openai | anthropic) at `base_url`, plus `extra` provider keys.
+std::string http_fleet_providers(const std::string& protocol, const std::string& base_url,
+                                 const std::string& extra = "");
+
+} // namespace orch::test
