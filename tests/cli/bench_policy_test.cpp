@@ -50,3 +50,33 @@ TEST_CASE("cli::bench --target policy:default") {
         CHECK(bad.err.find("--target policy:nope") != std::string::npos);
     }
 }
+
+TEST_CASE("cli::diff of two policies replayed over the golden suites") {
+    TempDir dir;
+    std::string db = dir.file("d.db");
+    std::vector<std::string> common = {"--providers", orch::test::source_path("providers.toml"), "--db", db};
+    // Models already run: the policies' replays should be answered from the cache.
+    auto warm = common;
+    for (const char* a : {"bench", "--suite", "", "-t", "sim-frontier", "-t", "sim-mid", "-t", "sim-small", "-t",
+                          "sim-local"}) {
+        warm.push_back(a);
+    }
+    warm[6] = orch::test::source_path("tasks");
+    REQUIRE(run_orch(warm).exit_code == 0);
+    auto diff = common;
+    for (const char* a : {"diff", "policy:default", "policy:default", "--suite", ""}) {
+        diff.push_back(a);
+    }
+    diff.back() = orch::test::source_path("tasks");
+    auto r = run_orch(diff);
+    SUBCASE("a policy against itself: no significant difference, exit 0") {
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("no significant difference") != std::string::npos);
+    }
+    SUBCASE("the replays spend nothing new on models already run") {
+        CHECK(r.err.find("$0.0000 spent") != std::string::npos);
+        CHECK(sql(db, "select count(*) from results r join runs on runs.id = r.run_id where "
+                      "runs.command like '%diff%' and r.cached = 0 and r.route is not null and "
+                      "json_extract(r.route, '$.chain[0].model') = r.model") == "0\n");
+    }
+}

@@ -1,4 +1,7 @@
+#include <orch/bench/response_cache.hpp>
+#include <orch/bench/runner.hpp>
 #include <orch/cli/context.hpp>
+#include <orch/config/providers.hpp>
 #include <orch/core/error.hpp>
 #include <orch/report/diff.hpp>
 #include <orch/report/diff_output.hpp>
@@ -21,15 +24,17 @@ struct DiffArgs {
     double tolerance = 0;
     std::int64_t changes = 20;
     std::string output;
+    std::vector<std::string> suites = {"tasks"}; // what a policy operand is replayed over
+    std::int64_t seed = 42;
 };
 
 // Opens the results database once, when the first operand needs it.
 class LazyStore {
   public:
     explicit LazyStore(const Context& ctx) : m_ctx(ctx) {}
-    store::Store& get() {
+    store::Store& get(bool create = false) {
         if (!m_store) {
-            if (!std::filesystem::exists(m_ctx.db_path)) {
+            if (!create && !std::filesystem::exists(m_ctx.db_path)) {
                 throw Error(ErrorKind::config,
                             fmt::format("{}: no results database here (run 'orch bench' "
                                         "first, or pass --db)",
@@ -48,15 +53,36 @@ class LazyStore {
 // An operand names a set of results. Today: a recorded run id. Policy operands
 // ("policy:NAME" or a policy file, replayed over the golden suites) plug in here by building
 // a report::DiffSide from the replayed results.
-report::DiffSide resolve_operand(const std::string& operand, LazyStore& store) {
+report::DiffSide resolve_operand(const std::string& operand, LazyStore& store, const Context& ctx,
+                                 const DiffArgs& a) {
     bool digits = !operand.empty() && operand.find_first_not_of("0123456789") == std::string::npos;
     if (digits) {
         return report::load_run_side(store.get(), std::stoll(operand));
     }
-    throw Error(ErrorKind::config,
-                fmt::format("{}: expected a run id (see 'orch runs list'); policy operands "
-                            "are not supported yet",
-                            operand));
+    bool is_file = operand.size() > 5 && operand.compare(operand.size() - 5, 5, ".toml") == 0;
+    if (operand.rfind("policy:", 0) != 0 && !is_file) {
+        throw Error(ErrorKind::config,
+                    fmt::format("{}: expected a run id (see 'orch runs list'), policy:NAME or a policy "
+                                "file (.toml)",
+                                operand));
+    }
+    // Replay the policy over the golden suites as a bench run. The response cache answers
+    // every call a model already made, so a policy that routes to models already run costs
+    // nothing new.
+    auto providers = ctx.load_providers();
+    bench::BenchOptions o;
+    o.suite_paths = a.suites;
+    o.targets = {is_file ? "policy:" + operand : operand};
+    o.seed = static_cast<std::uint64_t>(a.seed);
+    o.command_line = ctx.command_line;
+    auto plan = bench::plan_bench(providers, o);
+    store::Store& db = store.get(true);
+    bench::ResponseCache cache(ctx.db_path);
+    o.cache = &cache;
+    auto outcome = bench::run_bench(providers, plan, o, db, ctx.err);
+    ctx.err << fmt::format("{}: replayed as run {} ({} calls answered from the cache, ${:.4f} spent)\n", operand,
+                           outcome.run_id, outcome.cache_hits, outcome.spent_usd);
+    return report::load_run_side(db, outcome.run_id);
 }
 
 void write_diff(const report::RunDiff& diff, const DiffArgs& a, std::ostream& out, bool color) {
@@ -88,8 +114,8 @@ void run_diff_command(Context& ctx, DiffArgs a) {
     }
     // Both operands resolve before anything is printed: a bad one is a usage error, exit 2.
     LazyStore store(ctx);
-    auto side_a = resolve_operand(a.a, store);
-    auto side_b = resolve_operand(a.b, store);
+    auto side_a = resolve_operand(a.a, store, ctx, a);
+    auto side_b = resolve_operand(a.b, store, ctx, a);
     auto diff = report::diff_sides(side_a, side_b, options);
 
     if (a.output.empty() || a.output == "-") {
@@ -116,8 +142,10 @@ void add_diff_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand(
         "diff", "Compare B against A task by task: deltas with bootstrap intervals "
                 "and a verdict (exit 1 when B is worse beyond --tolerance)");
-    cmd->add_option("A", args->a, "the baseline: a run id")->required();
-    cmd->add_option("B", args->b, "the candidate: a run id")->required();
+    cmd->add_option("A", args->a, "the baseline: a run id, policy:NAME or a policy file")->required();
+    cmd->add_option("B", args->b, "the candidate: a run id, policy:NAME or a policy file")->required();
+    cmd->add_option("-s,--suite", args->suites, "suites a policy operand is replayed over")->capture_default_str();
+    cmd->add_option("--seed", args->seed, "seed for replaying policy operands")->capture_default_str();
     cmd->add_option(
         "-t,--target", args->target,
         "compare A's target with B's: A_TARGET or A_TARGET:B_TARGET (default: the only target of "

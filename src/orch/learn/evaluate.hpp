@@ -58,7 +58,12 @@ std::vector<std::size_t> holdout_rows(std::size_t n, double holdout, std::uint64
 // Throws orch::Error(config) when there are too few prompts to split.
 Evaluation evaluate_routers(const RunTable& table, const EvaluateOptions& options);
 
-// {"apgr": {"mean", "per_seed"}, "cpt50": …, "random_apgr": …, "oracle_apgr": …, …}
+// Every figure is {"mean": x, "per_seed": [...]} (null where undefined). For each router —
+// the learned one (no prefix), "random_", "oracle_", "task_type_", and "cascade_" when weak
+// responses are recorded — apgr, cpt50, cpt80 (shares), apgr_usd (APGR over the spend),
+// cpt50_usd_per_1k and cpt80_usd_per_1k (cost per 1000 prompts at that point). Also run, weak,
+// strong, prompts, task_types, holdout, seeds, test_prompts, weak_quality, strong_quality,
+// weak_usd_per_1k, strong_usd_per_1k.
 nlohmann::json evaluation_json(const Evaluation& e);
 // {"share": [...], "learned": [...], "random": [...], "oracle": [...], "task_type": [...],
 //  "cascade": [...] when measured}: mean PGR over seeds at each share.
