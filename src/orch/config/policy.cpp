@@ -42,14 +42,16 @@ std::string to_string(RuleAction action) {
         return "cheapest";
     case RuleAction::privacy:
         return "privacy";
+    case RuleAction::learned:
+        return "learned";
     }
     return "unknown";
 }
 
 namespace {
 
-const std::vector<std::string> k_actions = {"fixed", "fallback", "cascade",
-                                            "split", "cheapest", "privacy"};
+const std::vector<std::string> k_actions = {"fixed",    "fallback", "cascade", "split",
+                                            "cheapest", "privacy",  "learned"};
 
 RuleAction action_from(const std::string& s) {
     for (std::size_t i = 0; i < k_actions.size(); ++i) {
@@ -68,6 +70,7 @@ const std::vector<std::string>& keys_of(RuleAction action) {
     static const std::vector<std::string> split = {"split", "fallback"};
     static const std::vector<std::string> cheapest = {"models", "target", "min_samples"};
     static const std::vector<std::string> privacy = {"models", "redact"};
+    static const std::vector<std::string> learned = {"weak", "strong", "threshold", "scorer"};
     switch (action) {
     case RuleAction::fixed:
         return fixed;
@@ -81,12 +84,15 @@ const std::vector<std::string>& keys_of(RuleAction action) {
         return cheapest;
     case RuleAction::privacy:
         return privacy;
+    case RuleAction::learned:
+        return learned;
     }
     return fallback;
 }
 
-const std::vector<std::string> k_action_keys = {"model", "models", "fallback",    "split",
-                                                "check", "target", "min_samples", "redact"};
+const std::vector<std::string> k_action_keys = {"model",  "models", "fallback",    "split",
+                                                "check",  "target", "min_samples", "redact",
+                                                "weak",   "strong", "threshold",   "scorer"};
 
 // Reads the model name of one node (a string), checking that [models] has it.
 void check_model_name(const std::string& name, const Location& where, const std::string& key,
@@ -300,8 +306,28 @@ PolicyRule read_rule(const toml::table& t, std::size_t index, const std::string&
         rule.min_samples = *v;
     }
     rule.redact = r.boolean("redact").value_or(false);
-    r.finish(
-        "name, when, action, model, models, fallback, split, check, target, min_samples, redact");
+    for (auto [key, field] : {std::pair{"weak", &rule.weak}, std::pair{"strong", &rule.strong}}) {
+        if (auto v = r.string(key)) {
+            check_model_name(*v, r.where(key), r.key_path(key), cfg, problems);
+            *field = *v;
+        }
+    }
+    if (auto v = r.number("threshold")) {
+        rule.threshold = *v;
+    }
+    if (auto v = r.string("scorer")) {
+        // Relative to the policy file, as `orch tune` writes it.
+        std::filesystem::path p = std::filesystem::path(file).parent_path() / *v;
+        rule.scorer = p.lexically_normal().string();
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(rule.scorer, ec)) {
+            problems.add(r.where("scorer"), r.key_path("scorer"),
+                         fmt::format("scorer file not found: {} (paths are relative to the policy file)",
+                                     rule.scorer));
+        }
+    }
+    r.finish("name, when, action, model, models, fallback, split, check, target, min_samples, redact, "
+             "weak, strong, threshold, scorer");
     if (!action) {
         return rule;
     }
@@ -348,6 +374,11 @@ PolicyRule read_rule(const toml::table& t, std::size_t index, const std::string&
     case RuleAction::privacy:
         need(!rule.models.empty(), "models",
              fmt::format("action \"{}\" needs its models, in order", *action));
+        break;
+    case RuleAction::learned:
+        need(!rule.weak.empty(), "weak", "action \"learned\" needs the weak (cheap) model");
+        need(!rule.strong.empty(), "strong", "action \"learned\" needs the strong model");
+        need(!rule.scorer.empty(), "scorer", "action \"learned\" needs the scorer file from orch tune");
         break;
     }
     if (t.get("models") != nullptr && rule.models.empty() && rule.action != RuleAction::fixed &&
@@ -495,6 +526,8 @@ std::vector<std::string> policy_models(const Policy& policy) {
     };
     for (const auto& r : policy.rules) {
         add(r.model);
+        add(r.weak);
+        add(r.strong);
         for (const auto& m : r.models) {
             add(m);
         }

@@ -41,7 +41,7 @@ struct CascadeCheck {
     std::string describe() const; // "regex {"pattern":"…"}" or "confidence ≥ 0.7"
 };
 
-enum class RuleAction { fixed, fallback, cascade, split, cheapest, privacy };
+enum class RuleAction { fixed, fallback, cascade, split, cheapest, privacy, learned };
 
 std::string to_string(RuleAction action);
 struct Policy;
@@ -60,6 +60,10 @@ struct PolicyRule {
     double target = 0;                                 // cheapest: quality target (lower bound)
     std::int64_t min_samples = 10;                     // cheapest: fewer results → not eligible
     bool redact = false;                               // privacy
+    std::string weak;                                  // learned: the cheap model
+    std::string strong;                                // learned: where high scores go
+    double threshold = 0;                              // learned: score above it → strong
+    std::string scorer;                                // learned: scorer file (from orch tune)
     Location where;
 };
 

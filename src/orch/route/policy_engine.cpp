@@ -1,4 +1,5 @@
 #include <orch/eval/heuristic.hpp>
+#include <orch/learn/scorer.hpp>
 #include <orch/route/policy_engine.hpp>
 #include <orch/util/hash.hpp>
 #include <orch/util/stats.hpp>
@@ -173,6 +174,29 @@ std::vector<ConditionResult> evaluate(const config::RuleCondition& when, const R
     return out;
 }
 
+// The prompt a learned scorer reads: the user messages.
+std::string f_text_of(const RouteInput& in) {
+    std::string text;
+    for (const auto& m : in.messages) {
+        if (m.role == "user") {
+            text += (text.empty() ? "" : "\n") + m.content;
+        }
+    }
+    return text;
+}
+
+// Scorer files are read once per process: a policy routes many requests.
+const learn::Scorer& cached_scorer(const std::string& path) {
+    static std::mutex mutex;
+    static std::map<std::string, std::unique_ptr<learn::Scorer>> scorers;
+    std::lock_guard lock(mutex);
+    auto it = scorers.find(path);
+    if (it == scorers.end()) {
+        it = scorers.emplace(path, std::make_unique<learn::Scorer>(learn::Scorer::load(path))).first;
+    }
+    return *it->second;
+}
+
 // The models a rule would try, in order, before the guards apply.
 std::vector<std::string> planned_models(const config::PolicyRule& rule, const RouteInput& in,
                                         Decision& d, const config::ProvidersConfig& providers,
@@ -270,6 +294,17 @@ std::vector<std::string> planned_models(const config::PolicyRule& rule, const Ro
                                  eligible.front().model);
         }
         add(rule.models.back());
+        break;
+    }
+    case config::RuleAction::learned: {
+        // The scorer estimates how much this request gains from the strong model.
+        const learn::Scorer& scorer = cached_scorer(rule.scorer);
+        double score = scorer.score(f_text_of(in), in.task_type);
+        bool strong = score > rule.threshold;
+        d.note = fmt::format("learned score {:.4f} {} threshold {:.4f}: {}", score, strong ? ">" : "<=",
+                             rule.threshold, strong ? rule.strong : rule.weak);
+        add(strong ? rule.strong : rule.weak);
+        add(strong ? rule.weak : rule.strong);
         break;
     }
     }
