@@ -97,10 +97,18 @@ TEST_CASE("cli::diff usage errors") {
         CHECK(r.err.find("no run 9") != std::string::npos);
         CHECK(r.out.empty());
     }
-    SUBCASE("an operand that is not a run id yet") {
-        auto r = diff({"1", "policy:cheap"});
+    SUBCASE("an operand that is neither a run id nor a policy") {
+        auto r = diff({"1", "cheap"});
         CHECK(r.exit_code == 2);
-        CHECK(r.err.find("policy:cheap: expected a run id") != std::string::npos);
+        CHECK(r.err.find("cheap: expected a run id (see 'orch runs list'), policy:NAME or a policy file") !=
+              std::string::npos);
+    }
+    SUBCASE("a policy operand that does not exist") {
+        auto r = run_orch({"--providers", orch::test::source_path("providers.toml"), "--db", two_runs().db, "diff",
+                           "1", "policy:cheap", "--suite", orch::test::source_path("tasks")});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("--target policy:cheap") != std::string::npos);
+        CHECK(r.out.empty());
     }
     SUBCASE("a target that is not there") {
         auto r = diff({"1", "2", "--target", "sim-mid"});
