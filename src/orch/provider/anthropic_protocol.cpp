@@ -1,5 +1,6 @@
 #include <orch/provider/json_fields.hpp>
 #include <orch/provider/protocol.hpp>
+#include <orch/provider/stream_state.hpp>
 #include <orch/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -30,8 +31,9 @@ void add_usage(std::optional<Usage>& usage, const json& u) {
     }
 }
 
-class AnthropicStream : public StreamDecoder {
+class AnthropicStream : public StreamState {
   public:
+    AnthropicStream() : StreamState("message_stop") {}
     void on_event(const SseEvent& event) override {
         json j = json::parse(event.data, nullptr, false);
         if (j.is_discarded() || !j.is_object()) {
@@ -60,31 +62,6 @@ class AnthropicStream : public StreamDecoder {
             m_error = j.contains("error") ? (str_of(j["error"], "message").empty() ? std::string("stream error") : str_of(j["error"], "message")) : "stream error";
         }
     }
-    bool complete() const override { return m_done; }
-    bool has_text() const override { return !m_text.empty(); }
-    Reply reply() const override {
-        Reply r;
-        r.text = m_text;
-        r.usage = m_usage;
-        r.refused = m_refused;
-        if (!m_error.empty()) {
-            r.error = m_error;
-        } else if (!m_done) {
-            r.error = "the stream ended without message_stop";
-        } else if (m_text.empty() && !m_refused) {
-            r.error = "empty answer";
-        } else {
-            r.ok = true;
-        }
-        return r;
-    }
-
-  private:
-    std::string m_text;
-    std::optional<Usage> m_usage;
-    std::string m_error;
-    bool m_done = false;
-    bool m_refused = false;
 };
 
 class AnthropicProtocol : public Protocol {

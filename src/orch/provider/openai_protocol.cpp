@@ -1,5 +1,6 @@
 #include <orch/provider/json_fields.hpp>
 #include <orch/provider/protocol.hpp>
+#include <orch/provider/stream_state.hpp>
 #include <orch/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -31,8 +32,9 @@ std::string url_join(const std::string& base, const std::string& path) {
     return base + path;
 }
 
-class OpenAiStream : public StreamDecoder {
+class OpenAiStream : public StreamState {
   public:
+    OpenAiStream() : StreamState("[DONE]") {}
     void on_event(const SseEvent& event) override {
         if (event.data == "[DONE]") {
             m_done = true;
@@ -64,31 +66,6 @@ class OpenAiStream : public StreamDecoder {
             }
         }
     }
-    bool complete() const override { return m_done; }
-    bool has_text() const override { return !m_text.empty(); }
-    Reply reply() const override {
-        Reply r;
-        r.text = m_text;
-        r.usage = m_usage;
-        r.refused = m_refused;
-        if (!m_error.empty()) {
-            r.error = m_error;
-        } else if (!m_done) {
-            r.error = "the stream ended without its [DONE] terminator";
-        } else if (m_text.empty() && !m_refused) {
-            r.error = "empty answer";
-        } else {
-            r.ok = true;
-        }
-        return r;
-    }
-
-  private:
-    std::string m_text;
-    std::optional<Usage> m_usage;
-    std::string m_error;
-    bool m_done = false;
-    bool m_refused = false;
 };
 
 class OpenAiProtocol : public Protocol {

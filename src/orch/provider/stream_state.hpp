@@ -1,0 +1,30 @@
+#pragma once
+// Internal to provider/: the state every stream decoder keeps (text so far, usage, whether the
+// protocol's end marker came) and the reply it makes of it.
+#include <orch/provider/protocol.hpp>
+
+#include <string>
+
+namespace orch::provider {
+
+class StreamState : public StreamDecoder {
+  public:
+    bool complete() const override { return m_done; }
+    bool has_text() const override { return !m_text.empty(); }
+    Reply reply() const override;
+
+  protected:
+    // `terminator` names the end-of-stream marker in the error when it never came.
+    explicit StreamState(std::string terminator) : m_terminator(std::move(terminator)) {}
+
+    std::string m_text;
+    std::optional<Usage> m_usage;
+    std::string m_error;
+    bool m_done = false;
+    bool m_refused = false;
+
+  private:
+    std::string m_terminator;
+};
+
+} // namespace orch::provider
