@@ -138,12 +138,7 @@ class AnthropicProtocol : public Protocol {
         if (j.contains("usage")) {
             add_usage(r.usage, j["usage"]);
         }
-        if (r.text.empty() && !r.refused) {
-            r.error = "empty answer";
-            return r;
-        }
-        r.ok = true;
-        return r;
+        return settle(std::move(r));
     }
 
     std::unique_ptr<StreamDecoder> stream_decoder() const override { return std::make_unique<AnthropicStream>(); }

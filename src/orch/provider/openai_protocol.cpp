@@ -137,12 +137,7 @@ class OpenAiProtocol : public Protocol {
             r.refused = true;
         }
         r.usage = j.contains("usage") ? usage_from(j["usage"]) : std::nullopt;
-        if (r.text.empty() && !r.refused) {
-            r.error = "empty answer";
-            return r;
-        }
-        r.ok = true;
-        return r;
+        return settle(std::move(r));
     }
 
     std::unique_ptr<StreamDecoder> stream_decoder() const override { return std::make_unique<OpenAiStream>(); }

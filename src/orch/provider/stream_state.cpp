@@ -2,21 +2,26 @@
 
 namespace orch::provider {
 
-Reply StreamState::reply() const {
-    Reply r;
-    r.text = m_text;
-    r.usage = m_usage;
-    r.refused = m_refused;
-    if (!m_error.empty()) {
-        r.error = m_error;
-    } else if (!m_done) {
-        r.error = "the stream ended without its " + m_terminator + " terminator";
-    } else if (m_text.empty() && !m_refused) {
+Reply settle(Reply r) {
+    if (!r.error.empty()) {
+        r.ok = false;
+    } else if (r.text.empty() && !r.refused) {
         r.error = "empty answer";
     } else {
         r.ok = true;
     }
     return r;
+}
+
+Reply StreamState::reply() const {
+    Reply r;
+    r.text = m_text;
+    r.usage = m_usage;
+    r.refused = m_refused;
+    r.error = !m_error.empty() ? m_error
+              : !m_done        ? "the stream ended without its " + m_terminator + " terminator"
+                               : "";
+    return settle(std::move(r));
 }
 
 } // namespace orch::provider

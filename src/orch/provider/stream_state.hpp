@@ -7,6 +7,10 @@
 
 namespace orch::provider {
 
+// Marks a reply usable when it has text or is a refusal, else an "empty answer" error; an error
+// already recorded stays. Returns the reply.
+Reply settle(Reply r);
+
 class StreamState : public StreamDecoder {
   public:
     bool complete() const override { return m_done; }
