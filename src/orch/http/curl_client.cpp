@@ -1,9 +1,9 @@
 #include <orch/http/client.hpp>
+#include <orch/http/curl_api.hpp>
 #include <orch/util/clock.hpp>
 #include <orch/util/strings.hpp>
 
 #include <atomic>
-#include <curl/curl.h>
 #include <deque>
 #include <fmt/format.h>
 #include <mutex>
@@ -32,10 +32,6 @@ std::string to_string(TransportErrorKind kind) {
 }
 
 namespace {
-
-struct CurlGlobal {
-    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-};
 
 struct Transfer {
     HttpRequest request;
@@ -88,18 +84,17 @@ size_t on_header(char* buffer, size_t size, size_t nitems, void* user) {
 
 class CurlClient : public HttpClient {
   public:
-    CurlClient() {
-        static CurlGlobal global;
-        m_multi = curl_multi_init();
-        curl_multi_setopt(m_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+    CurlClient() : m_api(curl_api()) {
+        m_multi = m_api.multi_init();
+        m_api.multi_setopt(m_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
         m_thread = std::thread([this] { loop(); });
     }
 
     ~CurlClient() override {
         m_stop = true;
-        curl_multi_wakeup(m_multi);
+        m_api.multi_wakeup(m_multi);
         m_thread.join();
-        curl_multi_cleanup(m_multi);
+        m_api.multi_cleanup(m_multi);
     }
 
     void start(HttpRequest request, OnData on_data, OnDone done) override {
@@ -111,47 +106,47 @@ class CurlClient : public HttpClient {
             std::lock_guard lock(m_mutex);
             m_incoming.push_back(std::move(t));
         }
-        curl_multi_wakeup(m_multi);
+        m_api.multi_wakeup(m_multi);
     }
 
   private:
     void add(std::unique_ptr<Transfer> owned) {
         Transfer* t = owned.get();
-        CURL* e = curl_easy_init();
+        CURL* e = m_api.easy_init();
         t->easy = e;
         t->started_ms = util::monotonic_ms();
-        curl_easy_setopt(e, CURLOPT_URL, t->request.url.c_str());
-        curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buf);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(t->request.connect_timeout_s * 1000));
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->request.total_timeout_s * 1000));
-        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+        m_api.easy_setopt(e, CURLOPT_URL, t->request.url.c_str());
+        m_api.easy_setopt(e, CURLOPT_PRIVATE, t);
+        m_api.easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buf);
+        m_api.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        m_api.easy_setopt(e, CURLOPT_WRITEDATA, t);
+        m_api.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+        m_api.easy_setopt(e, CURLOPT_HEADERDATA, t);
+        m_api.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        m_api.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+        m_api.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(t->request.connect_timeout_s * 1000));
+        m_api.easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->request.total_timeout_s * 1000));
+        m_api.easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
         if (t->request.method == "POST") {
-            curl_easy_setopt(e, CURLOPT_POST, 1L);
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request.body.c_str());
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->request.body.size()));
+            m_api.easy_setopt(e, CURLOPT_POST, 1L);
+            m_api.easy_setopt(e, CURLOPT_POSTFIELDS, t->request.body.c_str());
+            m_api.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->request.body.size()));
         } else if (t->request.method != "GET") {
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->request.method.c_str());
+            m_api.easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->request.method.c_str());
         }
-        t->header_list = curl_slist_append(t->header_list, "Expect:");
+        t->header_list = m_api.slist_append(t->header_list, "Expect:");
         for (const auto& [name, value] : t->request.headers) {
-            t->header_list = curl_slist_append(t->header_list, (name + ": " + value).c_str());
+            t->header_list = m_api.slist_append(t->header_list, (name + ": " + value).c_str());
         }
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
+        m_api.easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
         m_active.push_back(std::move(owned));
-        curl_multi_add_handle(m_multi, e);
+        m_api.multi_add_handle(m_multi, e);
     }
 
     void finish(Transfer* t, CURLcode code) {
-        curl_multi_remove_handle(m_multi, t->easy);
+        m_api.multi_remove_handle(m_multi, t->easy);
         long status = 0;
-        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+        m_api.easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
         double latency = util::monotonic_ms() - t->started_ms;
         t->response.status = static_cast<int>(status);
         t->response.latency_ms = latency;
@@ -163,14 +158,14 @@ class CurlClient : public HttpClient {
             err.latency_ms = latency;
             err.status = static_cast<int>(status);
             err.partial_body = t->on_data ? t->partial : t->response.body.substr(0, 4096);
-            std::string detail = t->error_buf[0] ? t->error_buf : curl_easy_strerror(code);
+            std::string detail = t->error_buf[0] ? t->error_buf : m_api.easy_strerror(code);
             err.message = detail;
             if (t->first_byte_timed_out) {
                 err.kind = TransportErrorKind::timeout_first_byte;
                 err.message = fmt::format("no response within {}s", t->request.first_byte_timeout_s);
             } else if (code == CURLE_OPERATION_TIMEDOUT) {
                 double connect_time = 0;
-                curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME, &connect_time);
+                m_api.easy_getinfo(t->easy, CURLINFO_CONNECT_TIME, &connect_time);
                 err.kind = connect_time > 0 ? TransportErrorKind::timeout_total : TransportErrorKind::timeout_connect;
             } else if (code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY) {
                 err.kind = TransportErrorKind::dns;
@@ -187,8 +182,8 @@ class CurlClient : public HttpClient {
             }
             return util::unexpected(std::move(err));
         }();
-        curl_slist_free_all(t->header_list);
-        curl_easy_cleanup(t->easy);
+        m_api.slist_free_all(t->header_list);
+        m_api.easy_cleanup(t->easy);
         OnDone done = std::move(t->done);
         auto it = std::find_if(m_active.begin(), m_active.end(), [&](const auto& p) { return p.get() == t; });
         std::unique_ptr<Transfer> owned = std::move(*it);
@@ -231,20 +226,21 @@ class CurlClient : public HttpClient {
                 continue;
             }
             int running = 0;
-            curl_multi_perform(m_multi, &running);
+            m_api.multi_perform(m_multi, &running);
             int queued = 0;
-            while (CURLMsg* msg = curl_multi_info_read(m_multi, &queued)) {
+            while (CURLMsg* msg = m_api.multi_info_read(m_multi, &queued)) {
                 if (msg->msg == CURLMSG_DONE) {
                     Transfer* t = nullptr;
-                    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+                    m_api.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
                     finish(t, msg->data.result);
                 }
             }
             check_first_byte_deadlines();
-            curl_multi_poll(m_multi, nullptr, 0, m_active.empty() ? 1000 : 20, nullptr);
+            m_api.multi_poll(m_multi, nullptr, 0, m_active.empty() ? 1000 : 20, nullptr);
         }
     }
 
+    const CurlApi& m_api;
     CURLM* m_multi = nullptr;
     std::thread m_thread;
     std::atomic<bool> m_stop{false};
