@@ -17,7 +17,7 @@ struct Accumulator {
     std::vector<double> latencies;
     std::vector<double> ttfts;
 
-    void add(const store::ResultRow& r) {
+    void add(const store::ResultSummary& r) {
         stats.attempted++;
         stats.simulated = stats.simulated || r.simulated;
         stats.cost_usd += r.cost_usd;
@@ -49,17 +49,17 @@ struct Accumulator {
         stats.pass_rate = n > 0 ? static_cast<double>(stats.passed) / n : 0;
         stats.cost_per_task = n > 0 ? stats.cost_usd / n : 0;
         stats.latency_n = static_cast<std::int64_t>(latencies.size());
+        std::sort(latencies.begin(), latencies.end());
         if (!latencies.empty()) {
-            std::sort(latencies.begin(), latencies.end());
             stats.latency_min = latencies.front();
             stats.latency_max = latencies.back();
         }
-        stats.latency_p25 = util::percentile(latencies, 25);
-        stats.latency_p50 = util::percentile(latencies, 50);
-        stats.latency_p75 = util::percentile(latencies, 75);
-        stats.latency_p95 = util::percentile(latencies, 95);
+        stats.latency_p25 = util::percentile_sorted(latencies, 25);
+        stats.latency_p50 = util::percentile_sorted(latencies, 50);
+        stats.latency_p75 = util::percentile_sorted(latencies, 75);
+        stats.latency_p95 = util::percentile_sorted(latencies, 95);
         stats.ttft_n = static_cast<std::int64_t>(ttfts.size());
-        stats.ttft_p50 = util::percentile(ttfts, 50);
+        stats.ttft_p50 = util::percentile(std::move(ttfts), 50);
         return stats;
     }
 };
@@ -73,55 +73,89 @@ void sort_by_quality(std::vector<TargetStats>& v) {
     });
 }
 
-int status_rank(const std::string& status) {
+int status_rank(std::string_view status) {
     if (status == "scored") {
         return 0;
     }
     return status == "unscored" ? 1 : 2;
 }
 
-// True when a belongs before b in the worst list.
-bool worse_than(const store::ResultRow& a, const store::ResultRow& b) {
-    auto key = [](const store::ResultRow& r) {
-        double score = r.status == "scored" ? r.score.value_or(0) : 0;
-        return std::make_tuple(score, status_rank(r.status), std::cref(r.suite),
-                               std::cref(r.task_id), r.repeat, std::cref(r.target));
-    };
-    return key(a) < key(b);
+// What orders the worst results: score (unscored and errors count as 0), then status, then
+// identity, so ties come out in a stable order.
+struct WorstKey {
+    double score = 0;
+    int rank = 0;
+    std::string suite;
+    std::string task_id;
+    std::int64_t repeat = 0;
+    std::string target;
+    std::int64_t id = 0;
+};
+
+auto worst_tuple(const store::ResultSummary& r) {
+    double score = r.status == "scored" ? r.score.value_or(0) : 0;
+    return std::make_tuple(score, status_rank(r.status), r.suite, r.task_id, r.repeat, r.target);
 }
 
-// Keeps the n worst results seen, as a heap whose front is the least bad of them.
+auto worst_tuple(const WorstKey& k) {
+    return std::make_tuple(k.score, k.rank, std::string_view(k.suite), std::string_view(k.task_id),
+                           k.repeat, std::string_view(k.target));
+}
+
+// True when a belongs before b in the worst list.
+bool worse_than(const WorstKey& a, const WorstKey& b) { return worst_tuple(a) < worst_tuple(b); }
+
+// Keeps the n worst results seen, as a heap whose front is the least bad of them; the whole
+// rows are read from the store only for those kept.
 class WorstResults {
   public:
     WorstResults(std::size_t n, std::size_t output_bytes) : m_n(n), m_output_bytes(output_bytes) {}
 
-    void offer(const store::ResultRow& r) {
+    void offer(const store::ResultSummary& r) {
         bool perfect = r.status == "scored" && r.score.value_or(0) >= 1 && r.passed.value_or(false);
         if (m_n == 0 || perfect) {
             return;
         }
         if (m_heap.size() == m_n) {
-            if (!worse_than(r, m_heap.front())) {
+            if (!(worst_tuple(r) < worst_tuple(m_heap.front()))) {
                 return;
             }
             std::pop_heap(m_heap.begin(), m_heap.end(), worse_than);
             m_heap.pop_back();
         }
-        m_heap.push_back(r);
-        m_heap.back().output = clip(r.output, m_output_bytes);
+        auto [score, rank, suite, task, repeat, target] = worst_tuple(r);
+        m_heap.push_back({score, rank, std::string(suite), std::string(task), repeat,
+                          std::string(target), r.id});
         std::push_heap(m_heap.begin(), m_heap.end(), worse_than);
     }
 
-    std::vector<store::ResultRow> take() {
+    std::vector<store::ResultRow> take(store::Store& store) {
         std::sort(m_heap.begin(), m_heap.end(), worse_than);
-        return std::move(m_heap);
+        std::vector<std::int64_t> ids;
+        for (const auto& k : m_heap) {
+            ids.push_back(k.id);
+        }
+        auto rows = store.results_by_id(ids);
+        for (auto& row : rows) {
+            row.output = clip(row.output, m_output_bytes);
+        }
+        return rows;
     }
 
   private:
     std::size_t m_n;
     std::size_t m_output_bytes;
-    std::vector<store::ResultRow> m_heap;
+    std::vector<WorstKey> m_heap;
 };
+
+// Accumulators by name, found by a view without building a string each row.
+template <typename T> T& slot(std::map<std::string, T, std::less<>>& m, std::string_view name) {
+    auto it = m.find(name);
+    if (it == m.end()) {
+        it = m.emplace(std::string(name), T{}).first;
+    }
+    return it->second;
+}
 
 std::string json_string_or_dump(const nlohmann::json& j) {
     return j.is_string() ? j.get<std::string>() : j.dump();
@@ -139,31 +173,30 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
     }
     board.run = *run;
     board.simulated = run->simulated;
-    std::map<std::string, Accumulator> per_target;
-    std::map<std::string, std::map<std::string, Accumulator>> per_type;
+    std::map<std::string, Accumulator, std::less<>> per_target;
+    std::map<std::string, std::map<std::string, Accumulator, std::less<>>, std::less<>> per_type;
     WorstResults worst(options.worst, options.worst_output_bytes);
-    store.for_each_result(run_id, [&](const store::ResultRow& r) {
-        auto& acc = per_target[r.target];
-        acc.stats.target = r.target;
+    store.for_each_result_summary(run_id, [&](const store::ResultSummary& r) {
+        auto& acc = slot(per_target, r.target);
         acc.add(r);
-        auto& tacc = per_type[r.task_type][r.target];
-        tacc.stats.target = r.target;
-        tacc.add(r);
+        slot(slot(per_type, r.task_type), r.target).add(r);
         worst.offer(r);
         board.simulated = board.simulated || r.simulated;
     });
     for (auto& [name, acc] : per_target) {
+        acc.stats.target = name;
         board.targets.push_back(acc.finish());
     }
     sort_by_quality(board.targets);
     for (auto& [type, targets] : per_type) {
         auto& v = board.by_type[type];
         for (auto& [name, acc] : targets) {
+            acc.stats.target = name;
             v.push_back(acc.finish());
         }
         sort_by_quality(v);
     }
-    board.worst = worst.take();
+    board.worst = worst.take(store);
     board.worst_output_bytes = options.worst_output_bytes;
     return board;
 }

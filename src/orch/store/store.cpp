@@ -324,46 +324,113 @@ std::int64_t Store::count_results(std::int64_t run_id) {
     return st.getColumn(0).getInt64();
 }
 
+namespace {
+
+constexpr const char* k_result_columns =
+    "run_id, suite, suite_hash, task_id, task_type, target, model, repeat, status, score, "
+    "passed, threshold, input_tokens, output_tokens, tokens_estimated, cost_usd, latency_ms, "
+    "ttft_ms, retries, output, evaluations, error_kind, error, simulated, route, "
+    "judge_cost_usd, cached";
+
+std::optional<double> optional_double(const SQLite::Column& c) {
+    return c.isNull() ? std::nullopt : std::optional(c.getDouble());
+}
+
+// Reads the k_result_columns of the current row.
+void read_result(SQLite::Statement& st, ResultRow& r) {
+    r.run_id = st.getColumn(0).getInt64();
+    r.suite = st.getColumn(1).getString();
+    r.suite_hash = st.getColumn(2).getString();
+    r.task_id = st.getColumn(3).getString();
+    r.task_type = st.getColumn(4).getString();
+    r.target = st.getColumn(5).getString();
+    r.model = st.getColumn(6).getString();
+    r.repeat = st.getColumn(7).getInt64();
+    r.status = st.getColumn(8).getString();
+    r.score = optional_double(st.getColumn(9));
+    r.passed = st.getColumn(10).isNull() ? std::nullopt : std::optional(st.getColumn(10).getInt() != 0);
+    r.threshold = st.getColumn(11).getDouble();
+    r.input_tokens = st.getColumn(12).getInt64();
+    r.output_tokens = st.getColumn(13).getInt64();
+    r.tokens_estimated = st.getColumn(14).getInt() != 0;
+    r.cost_usd = st.getColumn(15).getDouble();
+    r.latency_ms = st.getColumn(16).getDouble();
+    r.ttft_ms = optional_double(st.getColumn(17));
+    r.retries = st.getColumn(18).getInt64();
+    r.output = st.getColumn(19).getString();
+    r.evaluations = nlohmann::json::parse(st.getColumn(20).getString());
+    r.error_kind = st.getColumn(21).getString();
+    r.error = st.getColumn(22).getString();
+    r.simulated = st.getColumn(23).getInt() != 0;
+    r.route = st.getColumn(24).isNull() ? nlohmann::json() : nlohmann::json::parse(st.getColumn(24).getString());
+    r.judge_cost_usd = st.getColumn(25).getDouble();
+    r.cached = st.getColumn(26).getInt() != 0;
+}
+
+std::string_view text_view(const SQLite::Column& c) {
+    return {c.getText(), static_cast<std::size_t>(c.getBytes())};
+}
+
+} // namespace
+
 void Store::for_each_result(std::int64_t run_id, const std::function<void(const ResultRow&)>& fn) {
-    SQLite::Statement st(m_impl->db,
-                         "SELECT run_id, suite, suite_hash, task_id, task_type, target, model, "
-                         "repeat, status, score, passed, threshold, input_tokens, output_tokens, "
-                         "tokens_estimated, cost_usd, latency_ms, ttft_ms, retries, output, "
-                         "evaluations, error_kind, error, simulated, route, judge_cost_usd, cached "
-                         "FROM results WHERE run_id = ? "
-                         "ORDER BY target, suite, task_id, repeat");
+    SQLite::Statement st(m_impl->db, fmt::format("SELECT {} FROM results WHERE run_id = ? "
+                                                 "ORDER BY target, suite, task_id, repeat",
+                                                 k_result_columns));
     st.bind(1, run_id);
     ResultRow r;
     while (st.executeStep()) {
-        r.run_id = st.getColumn(0).getInt64();
-        r.suite = st.getColumn(1).getString();
-        r.suite_hash = st.getColumn(2).getString();
-        r.task_id = st.getColumn(3).getString();
-        r.task_type = st.getColumn(4).getString();
-        r.target = st.getColumn(5).getString();
-        r.model = st.getColumn(6).getString();
-        r.repeat = st.getColumn(7).getInt64();
-        r.status = st.getColumn(8).getString();
-        r.score = st.getColumn(9).isNull() ? std::nullopt : std::optional(st.getColumn(9).getDouble());
-        r.passed = st.getColumn(10).isNull() ? std::nullopt : std::optional(st.getColumn(10).getInt() != 0);
-        r.threshold = st.getColumn(11).getDouble();
-        r.input_tokens = st.getColumn(12).getInt64();
-        r.output_tokens = st.getColumn(13).getInt64();
-        r.tokens_estimated = st.getColumn(14).getInt() != 0;
-        r.cost_usd = st.getColumn(15).getDouble();
-        r.latency_ms = st.getColumn(16).getDouble();
-        r.ttft_ms = st.getColumn(17).isNull() ? std::nullopt : std::optional(st.getColumn(17).getDouble());
-        r.retries = st.getColumn(18).getInt64();
-        r.output = st.getColumn(19).getString();
-        r.evaluations = nlohmann::json::parse(st.getColumn(20).getString());
-        r.error_kind = st.getColumn(21).getString();
-        r.error = st.getColumn(22).getString();
-        r.simulated = st.getColumn(23).getInt() != 0;
-        r.route = st.getColumn(24).isNull() ? nlohmann::json() : nlohmann::json::parse(st.getColumn(24).getString());
-        r.judge_cost_usd = st.getColumn(25).getDouble();
-        r.cached = st.getColumn(26).getInt() != 0;
+        read_result(st, r);
         fn(r);
     }
+}
+
+void Store::for_each_result_summary(std::int64_t run_id,
+                                    const std::function<void(const ResultSummary&)>& fn) {
+    SQLite::Statement st(m_impl->db,
+                         "SELECT id, suite, task_id, task_type, target, status, repeat, score, "
+                         "passed, input_tokens, output_tokens, cost_usd, judge_cost_usd, "
+                         "latency_ms, ttft_ms, retries, simulated, cached "
+                         "FROM results WHERE run_id = ?");
+    st.bind(1, run_id);
+    ResultSummary r;
+    while (st.executeStep()) {
+        r.id = st.getColumn(0).getInt64();
+        // Views of SQLite's text (columns are TEXT: no conversion), valid until the next step.
+        r.suite = text_view(st.getColumn(1));
+        r.task_id = text_view(st.getColumn(2));
+        r.task_type = text_view(st.getColumn(3));
+        r.target = text_view(st.getColumn(4));
+        r.status = text_view(st.getColumn(5));
+        r.repeat = st.getColumn(6).getInt64();
+        r.score = optional_double(st.getColumn(7));
+        r.passed = st.getColumn(8).isNull() ? std::nullopt : std::optional(st.getColumn(8).getInt() != 0);
+        r.input_tokens = st.getColumn(9).getInt64();
+        r.output_tokens = st.getColumn(10).getInt64();
+        r.cost_usd = st.getColumn(11).getDouble();
+        r.judge_cost_usd = st.getColumn(12).getDouble();
+        r.latency_ms = st.getColumn(13).getDouble();
+        r.ttft_ms = optional_double(st.getColumn(14));
+        r.retries = st.getColumn(15).getInt64();
+        r.simulated = st.getColumn(16).getInt() != 0;
+        r.cached = st.getColumn(17).getInt() != 0;
+        fn(r);
+    }
+}
+
+std::vector<ResultRow> Store::results_by_id(const std::vector<std::int64_t>& ids) {
+    SQLite::Statement st(m_impl->db,
+                         fmt::format("SELECT {} FROM results WHERE id = ?", k_result_columns));
+    std::vector<ResultRow> out;
+    out.reserve(ids.size());
+    for (auto id : ids) {
+        st.reset();
+        st.bind(1, id);
+        if (st.executeStep()) {
+            read_result(st, out.emplace_back());
+        }
+    }
+    return out;
 }
 
 void Store::log_route(const RouteLogEntry& e) {

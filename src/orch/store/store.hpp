@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -57,6 +58,29 @@ struct ResultRow {
     nlohmann::json route;      // for policy targets: {policy, rule, chain: [...]}; null otherwise
     double judge_cost_usd = 0; // spent on judge calls scoring this result (not in cost_usd)
     bool cached = false;       // served from the response cache
+};
+
+// The columns a leaderboard aggregates: no output, evaluations or route. The strings view
+// SQLite's own buffers and are valid only during the callback that receives them.
+struct ResultSummary {
+    std::int64_t id = 0; // the row id, for results_by_id
+    std::string_view suite;
+    std::string_view task_id;
+    std::string_view task_type;
+    std::string_view target;
+    std::string_view status;
+    std::int64_t repeat = 0;
+    std::optional<double> score;
+    std::optional<bool> passed;
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    double cost_usd = 0;
+    double judge_cost_usd = 0;
+    double latency_ms = 0;
+    std::optional<double> ttft_ms;
+    std::int64_t retries = 0;
+    bool simulated = false;
+    bool cached = false;
 };
 
 // One request routed through a policy (orch route, or a policy target in orch bench).
@@ -145,6 +169,12 @@ class Store {
     std::int64_t count_results(std::int64_t run_id);
     // Streams a run's results ordered by target, then suite, task, repeat.
     void for_each_result(std::int64_t run_id, const std::function<void(const ResultRow&)>& fn);
+    // Streams a run's results in no particular order, summary columns only: the fast path for
+    // aggregating a million rows.
+    void for_each_result_summary(std::int64_t run_id,
+                                 const std::function<void(const ResultSummary&)>& fn);
+    // Whole rows by ResultSummary::id, in the order asked; unknown ids are left out.
+    std::vector<ResultRow> results_by_id(const std::vector<std::int64_t>& ids);
 
     // Route log and feedback.
     void log_route(const RouteLogEntry& entry);

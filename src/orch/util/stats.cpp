@@ -29,10 +29,14 @@ double stddev(const std::vector<double>& xs) {
 }
 
 double percentile(std::vector<double> xs, double p) {
+    std::sort(xs.begin(), xs.end());
+    return percentile_sorted(xs, p);
+}
+
+double percentile_sorted(const std::vector<double>& xs, double p) {
     if (xs.empty()) {
         return 0;
     }
-    std::sort(xs.begin(), xs.end());
     double rank = p / 100.0 * static_cast<double>(xs.size() - 1);
     auto lo = static_cast<std::size_t>(std::floor(rank));
     auto hi = static_cast<std::size_t>(std::ceil(rank));
