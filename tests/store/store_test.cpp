@@ -1,5 +1,6 @@
 #include "support/process.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <orch/core/error.hpp>
 #include <orch/store/store.hpp>
@@ -51,6 +52,36 @@ TEST_CASE("store::Store") {
         });
         CHECK(ids == std::vector<std::string>{"t1", "t2"});
         CHECK(s.run(id)->suites["s"] == "h");
+    }
+    SUBCASE("summaries: every row of the run once, in stretches read at once, other runs left out") {
+        orch::store::Store s(path);
+        auto a = s.create_run(orch::store::RunInfo{});
+        auto b = s.create_run(orch::store::RunInfo{});
+        // Interleaved runs: run b's rows sit inside run a's stretch of row ids.
+        for (int i = 0; i < 50; ++i) {
+            s.add_results({row(a, "a" + std::to_string(i), i % 2), row(b, "b" + std::to_string(i), 1)});
+        }
+        for (std::size_t parts : {1u, 3u, 8u, 200u}) {
+            std::vector<std::vector<std::string>> seen(parts);
+            s.for_each_result_summary(a, parts, [&](std::size_t part, const orch::store::ResultSummary& r) {
+                REQUIRE(part < parts);
+                seen[part].emplace_back(r.task_id);
+                CHECK(r.target == "m");
+                CHECK(r.latency_ms == 100);
+                CHECK(r.score == (r.task_id.back() - '0') % 2);
+            });
+            std::vector<std::string> all;
+            for (auto& v : seen) {
+                all.insert(all.end(), v.begin(), v.end());
+            }
+            std::sort(all.begin(), all.end());
+            CHECK(all.size() == 50);
+            CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+            CHECK(all.front().front() == 'a');
+            CHECK(all.back().front() == 'a');
+        }
+        auto rows = s.results_by_id({999999});
+        CHECK(rows.empty());
     }
     SUBCASE("a result already recorded is never duplicated") {
         orch::store::Store s(path);

@@ -43,6 +43,24 @@ struct Accumulator {
         stats.passed += r.passed.value_or(false) ? 1 : 0;
     }
 
+    void merge(Accumulator&& o) {
+        stats.attempted += o.stats.attempted;
+        stats.simulated = stats.simulated || o.stats.simulated;
+        stats.cost_usd += o.stats.cost_usd;
+        stats.judge_cost_usd += o.stats.judge_cost_usd;
+        stats.input_tokens += o.stats.input_tokens;
+        stats.output_tokens += o.stats.output_tokens;
+        stats.retries += o.stats.retries;
+        stats.cache_hits += o.stats.cache_hits;
+        stats.errors += o.stats.errors;
+        stats.unscored += o.stats.unscored;
+        stats.scored += o.stats.scored;
+        stats.passed += o.stats.passed;
+        scores.insert(scores.end(), o.scores.begin(), o.scores.end());
+        latencies.insert(latencies.end(), o.latencies.begin(), o.latencies.end());
+        ttfts.insert(ttfts.end(), o.ttfts.begin(), o.ttfts.end());
+    }
+
     TargetStats finish() {
         stats.quality = util::mean_ci95(scores);
         auto n = static_cast<double>(stats.attempted);
@@ -116,17 +134,19 @@ class WorstResults {
         if (m_n == 0 || perfect) {
             return;
         }
-        if (m_heap.size() == m_n) {
-            if (!(worst_tuple(r) < worst_tuple(m_heap.front()))) {
-                return;
-            }
-            std::pop_heap(m_heap.begin(), m_heap.end(), worse_than);
-            m_heap.pop_back();
+        if (m_heap.size() == m_n && !(worst_tuple(r) < worst_tuple(m_heap.front()))) {
+            return;
         }
         auto [score, rank, suite, task, repeat, target] = worst_tuple(r);
-        m_heap.push_back({score, rank, std::string(suite), std::string(task), repeat,
-                          std::string(target), r.id});
-        std::push_heap(m_heap.begin(), m_heap.end(), worse_than);
+        push({score, rank, std::string(suite), std::string(task), repeat, std::string(target), r.id});
+    }
+
+    void merge(WorstResults&& o) {
+        for (auto& k : o.m_heap) {
+            if (m_heap.size() < m_n || worse_than(k, m_heap.front())) {
+                push(std::move(k));
+            }
+        }
     }
 
     std::vector<store::ResultRow> take(store::Store& store) {
@@ -143,6 +163,15 @@ class WorstResults {
     }
 
   private:
+    void push(WorstKey key) {
+        if (m_heap.size() == m_n) {
+            std::pop_heap(m_heap.begin(), m_heap.end(), worse_than);
+            m_heap.pop_back();
+        }
+        m_heap.push_back(std::move(key));
+        std::push_heap(m_heap.begin(), m_heap.end(), worse_than);
+    }
+
     std::size_t m_n;
     std::size_t m_output_bytes;
     std::vector<WorstKey> m_heap;
@@ -173,16 +202,43 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
     }
     board.run = *run;
     board.simulated = run->simulated;
-    std::map<std::string, Accumulator, std::less<>> per_target;
-    std::map<std::string, std::map<std::string, Accumulator, std::less<>>, std::less<>> per_type;
-    WorstResults worst(options.worst, options.worst_output_bytes);
-    store.for_each_result_summary(run_id, [&](const store::ResultSummary& r) {
-        auto& acc = slot(per_target, r.target);
-        acc.add(r);
-        slot(slot(per_type, r.task_type), r.target).add(r);
-        worst.offer(r);
-        board.simulated = board.simulated || r.simulated;
+    // The run is read in 4 stretches at once, each with its own tallies, merged in order once
+    // all are read: a fixed count, so sums come out the same on any machine.
+    struct Part {
+        std::map<std::string, Accumulator, std::less<>> per_target;
+        std::map<std::string, std::map<std::string, Accumulator, std::less<>>, std::less<>> per_type;
+        WorstResults worst;
+        bool simulated = false;
+    };
+    constexpr std::size_t n_parts = 4;
+    std::vector<Part> parts;
+    for (std::size_t i = 0; i < n_parts; ++i) {
+        parts.push_back({{}, {}, WorstResults(options.worst, options.worst_output_bytes), false});
+    }
+    store.for_each_result_summary(run_id, n_parts, [&](std::size_t i, const store::ResultSummary& r) {
+        Part& part = parts[i];
+        slot(part.per_target, r.target).add(r);
+        slot(slot(part.per_type, r.task_type), r.target).add(r);
+        part.worst.offer(r);
+        part.simulated = part.simulated || r.simulated;
     });
+    Part& all = parts.front();
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+        for (auto& [name, acc] : parts[i].per_target) {
+            slot(all.per_target, name).merge(std::move(acc));
+        }
+        for (auto& [type, targets] : parts[i].per_type) {
+            for (auto& [name, acc] : targets) {
+                slot(slot(all.per_type, type), name).merge(std::move(acc));
+            }
+        }
+        all.worst.merge(std::move(parts[i].worst));
+        all.simulated = all.simulated || parts[i].simulated;
+    }
+    auto& per_target = all.per_target;
+    auto& per_type = all.per_type;
+    auto& worst = all.worst;
+    board.simulated = board.simulated || all.simulated;
     for (auto& [name, acc] : per_target) {
         acc.stats.target = name;
         board.targets.push_back(acc.finish());

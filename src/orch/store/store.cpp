@@ -2,7 +2,11 @@
 #include <orch/store/store.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+#include <algorithm>
 #include <cmath>
+#include <exception>
+#include <thread>
 #include <fmt/format.h>
 
 namespace orch::store {
@@ -367,10 +371,6 @@ void read_result(SQLite::Statement& st, ResultRow& r) {
     r.cached = st.getColumn(26).getInt() != 0;
 }
 
-std::string_view text_view(const SQLite::Column& c) {
-    return {c.getText(), static_cast<std::size_t>(c.getBytes())};
-}
-
 } // namespace
 
 void Store::for_each_result(std::int64_t run_id, const std::function<void(const ResultRow&)>& fn) {
@@ -385,36 +385,108 @@ void Store::for_each_result(std::int64_t run_id, const std::function<void(const 
     }
 }
 
-void Store::for_each_result_summary(std::int64_t run_id,
-                                    const std::function<void(const ResultSummary&)>& fn) {
-    SQLite::Statement st(m_impl->db,
-                         "SELECT id, suite, task_id, task_type, target, status, repeat, score, "
-                         "passed, input_tokens, output_tokens, cost_usd, judge_cost_usd, "
-                         "latency_ms, ttft_ms, retries, simulated, cached "
-                         "FROM results WHERE run_id = ?");
-    st.bind(1, run_id);
+namespace {
+
+// Reads the summary columns of a run's rows whose ids lie in [lo, hi], on a connection of its
+// own without SQLite's per-call mutex (one thread uses it), through the C API directly: no
+// wrapper object per column, which at a million rows is most of the time.
+void scan_summaries(const std::string& path, std::int64_t run_id, std::int64_t lo, std::int64_t hi,
+                    const std::function<void(const ResultSummary&)>& fn) {
+    SQLite::Database reader(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
+    reader.setBusyTimeout(5000);
+    sqlite3_stmt* raw = nullptr;
+    // The rows of a run are mostly one stretch of row ids: reading that stretch of the table
+    // is ~3x faster than a seek per row through the run index.
+    const char* sql =
+        "SELECT id, suite, task_id, task_type, target, status, repeat, score, passed, "
+        "input_tokens, output_tokens, cost_usd, judge_cost_usd, latency_ms, ttft_ms, retries, "
+        "simulated, cached FROM results NOT INDEXED WHERE id BETWEEN ?2 AND ?3 AND run_id = ?1";
+    if (sqlite3_prepare_v2(reader.getHandle(), sql, -1, &raw, nullptr) != SQLITE_OK) {
+        throw Error(ErrorKind::config, fmt::format("{}: {}", path, sqlite3_errmsg(reader.getHandle())));
+    }
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> owned(raw, sqlite3_finalize);
+    sqlite3_bind_int64(raw, 1, run_id);
+    sqlite3_bind_int64(raw, 2, lo);
+    sqlite3_bind_int64(raw, 3, hi);
+    auto text = [raw](int i) {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(raw, i));
+        return p == nullptr ? std::string_view()
+                            : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(raw, i)));
+    };
+    auto real_or_null = [raw](int i) {
+        return sqlite3_column_type(raw, i) == SQLITE_NULL ? std::nullopt
+                                                          : std::optional(sqlite3_column_double(raw, i));
+    };
     ResultSummary r;
-    while (st.executeStep()) {
-        r.id = st.getColumn(0).getInt64();
-        // Views of SQLite's text (columns are TEXT: no conversion), valid until the next step.
-        r.suite = text_view(st.getColumn(1));
-        r.task_id = text_view(st.getColumn(2));
-        r.task_type = text_view(st.getColumn(3));
-        r.target = text_view(st.getColumn(4));
-        r.status = text_view(st.getColumn(5));
-        r.repeat = st.getColumn(6).getInt64();
-        r.score = optional_double(st.getColumn(7));
-        r.passed = st.getColumn(8).isNull() ? std::nullopt : std::optional(st.getColumn(8).getInt() != 0);
-        r.input_tokens = st.getColumn(9).getInt64();
-        r.output_tokens = st.getColumn(10).getInt64();
-        r.cost_usd = st.getColumn(11).getDouble();
-        r.judge_cost_usd = st.getColumn(12).getDouble();
-        r.latency_ms = st.getColumn(13).getDouble();
-        r.ttft_ms = optional_double(st.getColumn(14));
-        r.retries = st.getColumn(15).getInt64();
-        r.simulated = st.getColumn(16).getInt() != 0;
-        r.cached = st.getColumn(17).getInt() != 0;
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+        r.id = sqlite3_column_int64(raw, 0);
+        r.suite = text(1);
+        r.task_id = text(2);
+        r.task_type = text(3);
+        r.target = text(4);
+        r.status = text(5);
+        r.repeat = sqlite3_column_int64(raw, 6);
+        r.score = real_or_null(7);
+        r.passed = sqlite3_column_type(raw, 8) == SQLITE_NULL
+                       ? std::nullopt
+                       : std::optional(sqlite3_column_int(raw, 8) != 0);
+        r.input_tokens = sqlite3_column_int64(raw, 9);
+        r.output_tokens = sqlite3_column_int64(raw, 10);
+        r.cost_usd = sqlite3_column_double(raw, 11);
+        r.judge_cost_usd = sqlite3_column_double(raw, 12);
+        r.latency_ms = sqlite3_column_double(raw, 13);
+        r.ttft_ms = real_or_null(14);
+        r.retries = sqlite3_column_int64(raw, 15);
+        r.simulated = sqlite3_column_int(raw, 16) != 0;
+        r.cached = sqlite3_column_int(raw, 17) != 0;
         fn(r);
+    }
+    if (rc != SQLITE_DONE) {
+        throw Error(ErrorKind::config,
+                    fmt::format("{}: reading results: {}", path, sqlite3_errmsg(reader.getHandle())));
+    }
+}
+
+} // namespace
+
+void Store::for_each_result_summary(std::int64_t run_id, std::size_t parts,
+                                    const std::function<void(std::size_t, const ResultSummary&)>& fn) {
+    SQLite::Statement range(m_impl->db, "SELECT min(id), max(id) FROM results WHERE run_id = ?");
+    range.bind(1, run_id);
+    if (!range.executeStep() || range.getColumn(0).isNull()) {
+        return; // no results
+    }
+    std::int64_t lo = range.getColumn(0).getInt64();
+    std::int64_t hi = range.getColumn(1).getInt64();
+    parts = std::max<std::size_t>(1, std::min<std::size_t>(parts, static_cast<std::size_t>(hi - lo + 1)));
+    std::int64_t span = (hi - lo + 1 + static_cast<std::int64_t>(parts) - 1) / static_cast<std::int64_t>(parts);
+    std::string path = m_impl->db.getFilename();
+    std::vector<std::thread> threads;
+    std::vector<std::exception_ptr> errors(parts);
+    for (std::size_t p = 0; p < parts; ++p) {
+        std::int64_t from = lo + static_cast<std::int64_t>(p) * span;
+        std::int64_t to = std::min(hi, from + span - 1);
+        auto work = [&, p, from, to] {
+            try {
+                scan_summaries(path, run_id, from, to, [&](const ResultSummary& r) { fn(p, r); });
+            } catch (...) {
+                errors[p] = std::current_exception();
+            }
+        };
+        if (p + 1 == parts) {
+            work(); // the last stretch on this thread
+        } else {
+            threads.emplace_back(work);
+        }
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    for (auto& e : errors) {
+        if (e) {
+            std::rethrow_exception(e);
+        }
     }
 }
 

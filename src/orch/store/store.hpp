@@ -170,9 +170,12 @@ class Store {
     // Streams a run's results ordered by target, then suite, task, repeat.
     void for_each_result(std::int64_t run_id, const std::function<void(const ResultRow&)>& fn);
     // Streams a run's results in no particular order, summary columns only: the fast path for
-    // aggregating a million rows.
-    void for_each_result_summary(std::int64_t run_id,
-                                 const std::function<void(const ResultSummary&)>& fn);
+    // aggregating a million rows. The run's rows are cut into `parts` stretches read at once,
+    // each on a thread and a read-only connection of its own: fn(part, row) runs on the thread
+    // of `part` (0 <= part < parts), so state kept per part needs no lock. An error on any
+    // thread is thrown here once all have ended.
+    void for_each_result_summary(std::int64_t run_id, std::size_t parts,
+                                 const std::function<void(std::size_t, const ResultSummary&)>& fn);
     // Whole rows by ResultSummary::id, in the order asked; unknown ids are left out.
     std::vector<ResultRow> results_by_id(const std::vector<std::int64_t>& ids);
 
