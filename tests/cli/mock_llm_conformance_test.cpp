@@ -435,3 +435,20 @@ TEST_CASE("conformance::mock-llm: a 503 then a 200 succeeds with one retry") {
     CHECK(t.at("passed") == 1);
     CHECK(t.at("retries") == 1);
 }
+
+TEST_CASE("conformance::mock-llm: a 429 sent inside a stream is retried as a rate limit") {
+    // Asked for a stream, mock-llm answers HTTP 200 and then an error event carrying the 429's
+    // body (no [DONE]), as OpenAI-compatible gateways do. orch classifies it by its code.
+    Conformance c;
+    if (!start_mock_llm(c)) {
+        return;
+    }
+    auto r = bench(c, "mock-limited", "stream = true\nmax_retries = 1");
+    INFO(r.err);
+    CHECK(r.exit_code == 3);
+    CHECK(c.server->chat_requests() == 2); // the first try and one retry
+    CHECK(sql(c.db, "select status, error_kind, retries from results") == "error|rate_limited|1\n");
+    std::string reason = sql(c.db, "select error from results");
+    CHECK(reason.find("rate_limit_exceeded") != std::string::npos);
+    CHECK(reason.find("Rate limit reached for requests") != std::string::npos);
+}

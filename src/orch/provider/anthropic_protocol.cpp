@@ -59,7 +59,7 @@ class AnthropicStream : public StreamState {
         } else if (type == "message_stop") {
             m_done = true;
         } else if (type == "error") {
-            m_error = j.contains("error") ? (str_of(j["error"], "message").empty() ? std::string("stream error") : str_of(j["error"], "message")) : "stream error";
+            on_error_payload(j.contains("error") ? j["error"] : json());
         }
     }
 };

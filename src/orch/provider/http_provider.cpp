@@ -4,7 +4,9 @@
 #include <orch/util/rng.hpp>
 #include <orch/util/strings.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <ctime>
 #include <fmt/format.h>
 
@@ -59,7 +61,11 @@ ProviderError classify_http_error(int status, const std::map<std::string, std::s
     ProviderError e;
     e.http_status = status;
     std::string snippet = util::truncate(util::collapse_whitespace(body), 200);
-    if (status == 429) {
+    if (status == 429 && body.find("insufficient_quota") != std::string_view::npos) {
+        // OpenAI's "out of credit" comes as a 429 too, but no retry can succeed.
+        e.kind = ProviderErrorKind::auth;
+        e.message = fmt::format("HTTP 429 quota exhausted (insufficient_quota, not retried): {}", snippet);
+    } else if (status == 429) {
         e.kind = ProviderErrorKind::rate_limited;
         e.retry_after_s = parse_retry_after(headers);
         e.message = fmt::format("HTTP 429 rate limited{}: {}",
@@ -82,6 +88,29 @@ ProviderError classify_http_error(int status, const std::map<std::string, std::s
         e.kind = ProviderErrorKind::bad_response;
         e.message = fmt::format("HTTP {}: {}", status, snippet);
     }
+    return e;
+}
+
+ProviderError classify_error_code(std::string_view code, const std::string& message) {
+    ProviderError e;
+    std::string lower = util::to_lower(code);
+    auto is = [&](std::initializer_list<const char*> names) {
+        return std::any_of(names.begin(), names.end(), [&](const char* n) { return lower == n; });
+    };
+    if (is({"insufficient_quota"})) {
+        e.kind = ProviderErrorKind::auth;
+    } else if (is({"rate_limit_exceeded", "rate_limit_error", "rate_limited", "too_many_requests"})) {
+        e.kind = ProviderErrorKind::rate_limited;
+    } else if (is({"overloaded_error", "server_error", "api_error", "internal_error", "service_unavailable"})) {
+        e.kind = ProviderErrorKind::server;
+    } else if (is_context_length_error(lower)) {
+        e.kind = ProviderErrorKind::context_length;
+    } else if (is({"authentication_error", "permission_error", "invalid_api_key"})) {
+        e.kind = ProviderErrorKind::auth;
+    } else {
+        e.kind = ProviderErrorKind::bad_response;
+    }
+    e.message = fmt::format("error in the stream: {}", message);
     return e;
 }
 
@@ -192,9 +221,14 @@ void HttpProvider::on_response(std::shared_ptr<Call> call, http::HttpOutcome out
     }
     if (!reply.ok) {
         ProviderError e;
-        e.kind = ProviderErrorKind::bad_response;
+        if (!reply.error_code.empty()) {
+            e = classify_error_code(reply.error_code, reply.error);
+        } else {
+            e.kind = ProviderErrorKind::bad_response;
+            e.message = reply.error;
+        }
         e.http_status = resp.status;
-        e.message = scrub(reply.error);
+        e.message = scrub(e.message);
         fail_or_retry(call, std::move(e));
         return;
     }

@@ -44,6 +44,10 @@ class HttpProvider : public Provider {
 // Classifies an HTTP exchange that did not produce a usable reply.
 ProviderError classify_http_error(int status, const std::map<std::string, std::string>& headers,
                                   std::string_view body);
+// Classifies an error a provider reported by its own code or type (an error event inside a
+// stream, where the HTTP status was 200): rate limits, overload, context length, auth and
+// exhausted quota as the same statuses would be; anything else is a bad_response.
+ProviderError classify_error_code(std::string_view code, const std::string& message);
 // Retry-After as seconds: "120", an HTTP-date, or retry-after-ms; nullopt when absent.
 std::optional<double> parse_retry_after(const std::map<std::string, std::string>& headers);
 

@@ -46,8 +46,7 @@ class OpenAiStream : public StreamState {
             return;
         }
         if (j.contains("error")) {
-            m_error = j["error"].is_object() ? (str_of(j["error"], "message").empty() ? std::string("stream error") : str_of(j["error"], "message"))
-                                             : "stream error";
+            on_error_payload(j["error"]);
             return;
         }
         if (j.contains("usage") && !j["usage"].is_null()) {

@@ -21,6 +21,10 @@ struct Reply {
     std::optional<Usage> usage; // nullopt when the provider did not report it
     std::string error; // why the reply is unusable (malformed JSON, empty answer...)
     bool refused = false; // the provider declined (content filter / refusal stop reason)
+    // For an error the provider sent inside a stream (HTTP 200, then an error event): its own
+    // code or type ("rate_limit_exceeded", "overloaded_error"...), so it is classified as the
+    // same error sent as an HTTP status would be; "" otherwise.
+    std::string error_code;
 };
 
 class StreamDecoder {

@@ -13,8 +13,30 @@ Reply settle(Reply r) {
     return r;
 }
 
+void StreamState::on_error_payload(const nlohmann::json& error) {
+    if (!m_error_code.empty()) {
+        return; // the first coded error is the cause; later ones follow from it
+    }
+    std::string message;
+    if (error.is_object()) {
+        for (const char* key : {"code", "type"}) {
+            if (error.contains(key) && error[key].is_string() && m_error_code.empty()) {
+                m_error_code = error[key].get<std::string>();
+            }
+        }
+        if (error.contains("message") && error["message"].is_string()) {
+            message = error["message"].get<std::string>();
+        }
+    }
+    if (message.empty()) {
+        message = "stream error";
+    }
+    m_error = m_error_code.empty() ? message : message + " (" + m_error_code + ")";
+}
+
 Reply StreamState::reply() const {
     Reply r;
+    r.error_code = m_error_code;
     r.text = m_text;
     r.usage = m_usage;
     r.refused = m_refused;

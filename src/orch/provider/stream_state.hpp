@@ -3,6 +3,7 @@
 // protocol's end marker came) and the reply it makes of it.
 #include <orch/provider/protocol.hpp>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace orch::provider {
@@ -18,12 +19,15 @@ class StreamState : public StreamDecoder {
     Reply reply() const override;
 
   protected:
+    // Records an error event's payload ({"message", "code" or "type"}): the first one wins.
+    void on_error_payload(const nlohmann::json& error);
     // `terminator` names the end-of-stream marker in the error when it never came.
     explicit StreamState(std::string terminator) : m_terminator(std::move(terminator)) {}
 
     std::string m_text;
     std::optional<Usage> m_usage;
     std::string m_error;
+    std::string m_error_code; // see Reply::error_code
     bool m_done = false;
     bool m_refused = false;
 
