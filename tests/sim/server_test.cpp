@@ -206,7 +206,8 @@ TEST_CASE("sim::server") {
         auto r = chat(*c, openai_request("sim-mid", "Say hello to the team."));
         REQUIRE(r);
         CHECK(r->status == 200);
-        CHECK(r->get_header_value("Content-Type") == "application/json");
+        CHECK(r->get_header_value("Content-Type") == "application/json; charset=utf-8");
+        CHECK_FALSE(r->has_header("Content-Encoding")); // never compressed
         json j = json::parse(r->body);
         CHECK(j["id"].get<std::string>().rfind("chatcmpl-", 0) == 0);
         CHECK(j["object"] == "chat.completion");

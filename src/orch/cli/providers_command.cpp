@@ -1,14 +1,63 @@
 #include <orch/cli/context.hpp>
 #include <orch/config/providers.hpp>
+#include <orch/core/error.hpp>
+#include <orch/provider/check.hpp>
 
 #include <fmt/format.h>
 
 namespace orch::cli {
 
+namespace {
+
+void run_check(Context& ctx, const std::vector<std::string>& only, bool json) {
+    auto cfg = ctx.load_providers();
+    auto results = provider::check_providers(cfg, only);
+    std::size_t failed = 0;
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : results) {
+        failed += r.ok ? 0 : 1;
+        out.push_back({{"provider", r.provider},
+                       {"protocol", r.protocol},
+                       {"model", r.model},
+                       {"ok", r.ok},
+                       {"error_kind", r.ok ? nlohmann::json() : nlohmann::json(r.error_kind)},
+                       {"message", r.message},
+                       {"latency_ms", r.latency_ms},
+                       {"ttft_ms", r.ttft_ms ? nlohmann::json(*r.ttft_ms) : nlohmann::json()},
+                       {"cost_usd", r.cost_usd},
+                       {"simulated", r.simulated}});
+    }
+    if (json) {
+        ctx.out << nlohmann::json{{"providers", out}, {"failed", failed}}.dump(2) << "\n";
+    } else {
+        ctx.out << fmt::format("{:<14} {:<10} {:<16} {:<13} {:>9}  {}\n", "provider", "protocol", "model",
+                               "result", "latency", "detail");
+        for (const auto& r : results) {
+            std::string result = r.ok ? (r.simulated ? "ok (sim)" : "ok") : r.error_kind;
+            std::string latency = r.model.empty() ? "-" : fmt::format("{:.0f}ms", r.latency_ms);
+            ctx.out << fmt::format("{:<14} {:<10} {:<16} {:<13} {:>9}  {}\n", r.provider, r.protocol,
+                                   r.model.empty() ? "-" : r.model, result, latency, r.message);
+        }
+        ctx.out << fmt::format("{} of {} providers answered\n", results.size() - failed, results.size());
+    }
+    if (failed > 0) {
+        throw Error(ErrorKind::provider, fmt::format("providers check: {} of {} providers failed", failed,
+                                                     results.size()));
+    }
+}
+
+} // namespace
+
 void add_providers_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("providers", "Configured providers and models");
     cmd->require_subcommand(1);
     auto json = std::make_shared<bool>(false);
+    auto only = std::make_shared<std::vector<std::string>>();
+    auto* check = cmd->add_subcommand(
+        "check", "Call each provider's cheapest model once: reachability, auth and latency");
+    check->add_option("--provider", *only, "check only this provider (repeatable)");
+    check->add_flag("--json", *json, "machine-readable output");
+    check->callback([&ctx, only, json] { run_check(ctx, *only, *json); });
     auto* list = cmd->add_subcommand("list", "Providers and models from providers.toml");
     list->add_flag("--json", *json, "machine-readable output");
     list->callback([&ctx, json] {
