@@ -46,10 +46,8 @@ Loaded load() {
               bind(h, "curl_multi_setopt", a.multi_setopt, e) &&
               bind(h, "curl_multi_add_handle", a.multi_add_handle, e) &&
               bind(h, "curl_multi_remove_handle", a.multi_remove_handle, e) &&
-              bind(h, "curl_multi_perform", a.multi_perform, e) &&
+              bind(h, "curl_multi_socket_action", a.multi_socket_action, e) &&
               bind(h, "curl_multi_info_read", a.multi_info_read, e) &&
-              bind(h, "curl_multi_poll", a.multi_poll, e) &&
-              bind(h, "curl_multi_wakeup", a.multi_wakeup, e) &&
               bind(h, "curl_multi_cleanup", a.multi_cleanup, e) &&
               bind(h, "curl_slist_append", a.slist_append, e) &&
               bind(h, "curl_slist_free_all", a.slist_free_all, e);

@@ -18,11 +18,8 @@ struct CurlApi {
     CURLMcode (*multi_setopt)(CURLM* multi, CURLMoption option, ...);
     CURLMcode (*multi_add_handle)(CURLM* multi, CURL* easy);
     CURLMcode (*multi_remove_handle)(CURLM* multi, CURL* easy);
-    CURLMcode (*multi_perform)(CURLM* multi, int* running);
+    CURLMcode (*multi_socket_action)(CURLM* multi, curl_socket_t socket, int events, int* running);
     CURLMsg* (*multi_info_read)(CURLM* multi, int* queued);
-    CURLMcode (*multi_poll)(CURLM* multi, curl_waitfd extra[], unsigned int extra_n, int timeout_ms,
-                            int* numfds);
-    CURLMcode (*multi_wakeup)(CURLM* multi);
     CURLMcode (*multi_cleanup)(CURLM* multi);
     curl_slist* (*slist_append)(curl_slist* list, const char* text);
     void (*slist_free_all)(curl_slist* list);

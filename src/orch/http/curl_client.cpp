@@ -3,11 +3,20 @@
 #include <orch/util/clock.hpp>
 #include <orch/util/strings.hpp>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
 #include <deque>
 #include <fmt/format.h>
 #include <mutex>
+#include <stdexcept>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <thread>
+#include <unistd.h>
 
 namespace orch::http {
 
@@ -82,19 +91,38 @@ size_t on_header(char* buffer, size_t size, size_t nitems, void* user) {
     return size * nitems;
 }
 
+// One thread runs every transfer: curl's socket interface over epoll, so each wake-up costs
+// the sockets that are ready, not every socket open (256 transfers in flight polled on each
+// event cost a core's worth of poll() at high fan-out).
 class CurlClient : public HttpClient {
   public:
     CurlClient() : m_api(curl_api()) {
+        m_epoll = epoll_create1(EPOLL_CLOEXEC);
+        m_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (m_epoll < 0 || m_wake < 0) {
+            throw std::runtime_error(fmt::format("HTTP client: cannot create its event loop: {}",
+                                                 std::strerror(errno)));
+        }
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = m_wake;
+        epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake, &ev);
         m_multi = m_api.multi_init();
         m_api.multi_setopt(m_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+        m_api.multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+        m_api.multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
+        m_api.multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, on_timer);
+        m_api.multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
         m_thread = std::thread([this] { loop(); });
     }
 
     ~CurlClient() override {
         m_stop = true;
-        m_api.multi_wakeup(m_multi);
+        wake();
         m_thread.join();
         m_api.multi_cleanup(m_multi);
+        ::close(m_wake);
+        ::close(m_epoll);
     }
 
     void start(HttpRequest request, OnData on_data, OnDone done) override {
@@ -106,7 +134,7 @@ class CurlClient : public HttpClient {
             std::lock_guard lock(m_mutex);
             m_incoming.push_back(std::move(t));
         }
-        m_api.multi_wakeup(m_multi);
+        wake();
     }
 
   private:
@@ -205,7 +233,48 @@ class CurlClient : public HttpClient {
         }
     }
 
+    void wake() {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(m_wake, &one, sizeof one);
+    }
+
+    // curl says which events a socket waits for (or that it is done with it).
+    static int on_socket(CURL*, curl_socket_t s, int what, void* self, void*) {
+        auto* c = static_cast<CurlClient*>(self);
+        if (what == CURL_POLL_REMOVE) {
+            epoll_ctl(c->m_epoll, EPOLL_CTL_DEL, s, nullptr);
+            return 0;
+        }
+        epoll_event ev{};
+        ev.events = ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
+        ev.data.fd = s;
+        if (epoll_ctl(c->m_epoll, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT) {
+            epoll_ctl(c->m_epoll, EPOLL_CTL_ADD, s, &ev);
+        }
+        return 0;
+    }
+
+    // curl's one timer: -1 cancels it, 0 means now.
+    static int on_timer(CURLM*, long timeout_ms, void* self) {
+        auto* c = static_cast<CurlClient*>(self);
+        c->m_timer_due = timeout_ms < 0 ? -1.0 : util::monotonic_ms() + static_cast<double>(timeout_ms);
+        return 0;
+    }
+
+    void collect_finished() {
+        int queued = 0;
+        while (CURLMsg* msg = m_api.multi_info_read(m_multi, &queued)) {
+            if (msg->msg == CURLMSG_DONE) {
+                Transfer* t = nullptr;
+                m_api.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+                finish(t, msg->data.result);
+            }
+        }
+    }
+
     void loop() {
+        std::array<epoll_event, 128> events{};
+        int running = 0;
         while (true) {
             std::deque<std::unique_ptr<Transfer>> incoming;
             {
@@ -225,22 +294,41 @@ class CurlClient : public HttpClient {
                 }
                 continue;
             }
-            int running = 0;
-            m_api.multi_perform(m_multi, &running);
-            int queued = 0;
-            while (CURLMsg* msg = m_api.multi_info_read(m_multi, &queued)) {
-                if (msg->msg == CURLMSG_DONE) {
-                    Transfer* t = nullptr;
-                    m_api.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
-                    finish(t, msg->data.result);
-                }
+            // Wake for curl's timer, and at least every 20 ms while transfers wait for a first
+            // byte (curl has no such deadline of its own).
+            double now = util::monotonic_ms();
+            double wait = m_active.empty() ? 1000.0 : 20.0;
+            if (m_timer_due >= 0) {
+                wait = std::clamp(m_timer_due - now, 0.0, wait);
             }
+            int n = epoll_wait(m_epoll, events.data(), static_cast<int>(events.size()),
+                               static_cast<int>(std::ceil(wait)));
+            for (int i = 0; i < n; ++i) {
+                int fd = events[static_cast<std::size_t>(i)].data.fd;
+                std::uint32_t ev = events[static_cast<std::size_t>(i)].events;
+                if (fd == m_wake) {
+                    std::uint64_t count = 0;
+                    [[maybe_unused]] auto r = ::read(m_wake, &count, sizeof count);
+                    continue;
+                }
+                int flags = ((ev & EPOLLIN) != 0 ? CURL_CSELECT_IN : 0) |
+                            ((ev & EPOLLOUT) != 0 ? CURL_CSELECT_OUT : 0) |
+                            ((ev & (EPOLLERR | EPOLLHUP)) != 0 ? CURL_CSELECT_ERR : 0);
+                m_api.multi_socket_action(m_multi, fd, flags, &running);
+            }
+            if (m_timer_due >= 0 && util::monotonic_ms() >= m_timer_due) {
+                m_timer_due = -1;
+                m_api.multi_socket_action(m_multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            }
+            collect_finished();
             check_first_byte_deadlines();
-            m_api.multi_poll(m_multi, nullptr, 0, m_active.empty() ? 1000 : 20, nullptr);
         }
     }
 
     const CurlApi& m_api;
+    int m_epoll = -1;
+    int m_wake = -1;          // an eventfd: start() and the destructor wake the loop with it
+    double m_timer_due = -1;  // when curl's timer fires (util::monotonic_ms), -1 = no timer
     CURLM* m_multi = nullptr;
     std::thread m_thread;
     std::atomic<bool> m_stop{false};
