@@ -412,6 +412,11 @@ TEST_CASE("conformance::mock-llm: a 429 ends as a rate_limited error after the r
     REQUIRE(worst.size() == 1);
     CHECK(worst.at(0).at("status") == "error");
     CHECK(worst.at(0).at("error_kind") == "rate_limited");
+    // The table shows no quality and no latency for a target that never got an answer, rather
+    // than a quality of 0.000 and a p50 of 0ms.
+    auto table = run_orch({"--db", c.db, "report"});
+    CHECK(table.out.find("0.000 [") == std::string::npos);
+    CHECK(table.out.find(" 0ms") == std::string::npos);
 }
 
 TEST_CASE("conformance::mock-llm: a 503 then a 200 succeeds with one retry") {

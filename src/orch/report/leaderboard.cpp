@@ -348,8 +348,11 @@ void print_table(const Leaderboard& board, std::ostream& out, const TableStyle& 
         << "\n";
     for (const auto& t : board.targets) {
         out << fmt::format("{:<18} {:>6}  {:<21} {:>6} {:>8} {:>6}{}\n", t.target, t.attempted,
-                           fmt::format("{:.3f} [{:.3f}, {:.3f}]", t.quality.mean,
-                                       std::max(0.0, t.quality.lo), std::min(1.0, t.quality.hi)),
+                           // Nothing scored (every task an error or unscored): no quality.
+                           t.scored == 0 ? std::string("-")
+                                         : fmt::format("{:.3f} [{:.3f}, {:.3f}]", t.quality.mean,
+                                                       std::max(0.0, t.quality.lo),
+                                                       std::min(1.0, t.quality.hi)),
                            percent(t.pass_rate), t.unscored, t.errors,
                            t.simulated ? "  (sim)" : "");
     }
@@ -362,7 +365,8 @@ void print_table(const Leaderboard& board, std::ostream& out, const TableStyle& 
         out << fmt::format("{:<18} {:>11} {:>13} {:>11} {:>9} {:>10} {:>8} {:>8} {:>8} {:>6}\n",
                            t.target, money(t.cost_per_task), money(t.cost_per_task * 1000),
                            money(t.cost_usd), money(t.judge_cost_usd), money(t.total_cost_usd()),
-                           ms(t.latency_p50), ms(t.latency_p95),
+                           t.latency_n > 0 ? ms(t.latency_p50) : "-",
+                           t.latency_n > 0 ? ms(t.latency_p95) : "-",
                            t.ttft_n > 0 ? ms(t.ttft_p50) : "-", t.cache_hits);
     }
 
