@@ -4,13 +4,13 @@
 #include <orch/util/rng.hpp>
 #include <orch/util/strings.hpp>
 
-#include <algorithm>
 #include <cmath>
-#include <initializer_list>
 #include <ctime>
 #include <fmt/format.h>
 
 namespace orch::provider {
+
+using nlohmann::json;
 
 struct HttpProvider::Call {
     const config::ModelConfig* model = nullptr;
@@ -61,10 +61,12 @@ ProviderError classify_http_error(int status, const std::map<std::string, std::s
     ProviderError e;
     e.http_status = status;
     std::string snippet = util::truncate(util::collapse_whitespace(body), 200);
-    if (status == 429 && body.find("insufficient_quota") != std::string_view::npos) {
+    json j = json::parse(body, nullptr, false);
+    std::string code = j.is_object() && j.contains("error") ? error_code_of(j["error"]) : "";
+    if (status == 429 && kind_of_error_code(code) == ProviderErrorKind::auth) {
         // OpenAI's "out of credit" comes as a 429 too, but no retry can succeed.
         e.kind = ProviderErrorKind::auth;
-        e.message = fmt::format("HTTP 429 quota exhausted (insufficient_quota, not retried): {}", snippet);
+        e.message = fmt::format("HTTP 429 {}: quota exhausted or key refused, not retried: {}", code, snippet);
     } else if (status == 429) {
         e.kind = ProviderErrorKind::rate_limited;
         e.retry_after_s = parse_retry_after(headers);
@@ -91,25 +93,35 @@ ProviderError classify_http_error(int status, const std::map<std::string, std::s
     return e;
 }
 
+std::optional<ProviderErrorKind> kind_of_error_code(std::string_view code) {
+    static const std::map<std::string, ProviderErrorKind, std::less<>> k_kinds = {
+        {"insufficient_quota", ProviderErrorKind::auth},
+        {"authentication_error", ProviderErrorKind::auth},
+        {"permission_error", ProviderErrorKind::auth},
+        {"invalid_api_key", ProviderErrorKind::auth},
+        {"rate_limit_exceeded", ProviderErrorKind::rate_limited},
+        {"rate_limit_error", ProviderErrorKind::rate_limited},
+        {"rate_limited", ProviderErrorKind::rate_limited},
+        {"too_many_requests", ProviderErrorKind::rate_limited},
+        {"overloaded_error", ProviderErrorKind::server},
+        {"server_error", ProviderErrorKind::server},
+        {"api_error", ProviderErrorKind::server},
+        {"internal_error", ProviderErrorKind::server},
+        {"service_unavailable", ProviderErrorKind::server},
+    };
+    std::string lower = util::to_lower(code);
+    if (auto it = k_kinds.find(lower); it != k_kinds.end()) {
+        return it->second;
+    }
+    if (!lower.empty() && is_context_length_error(lower)) {
+        return ProviderErrorKind::context_length;
+    }
+    return std::nullopt;
+}
+
 ProviderError classify_error_code(std::string_view code, const std::string& message) {
     ProviderError e;
-    std::string lower = util::to_lower(code);
-    auto is = [&](std::initializer_list<const char*> names) {
-        return std::any_of(names.begin(), names.end(), [&](const char* n) { return lower == n; });
-    };
-    if (is({"insufficient_quota"})) {
-        e.kind = ProviderErrorKind::auth;
-    } else if (is({"rate_limit_exceeded", "rate_limit_error", "rate_limited", "too_many_requests"})) {
-        e.kind = ProviderErrorKind::rate_limited;
-    } else if (is({"overloaded_error", "server_error", "api_error", "internal_error", "service_unavailable"})) {
-        e.kind = ProviderErrorKind::server;
-    } else if (is_context_length_error(lower)) {
-        e.kind = ProviderErrorKind::context_length;
-    } else if (is({"authentication_error", "permission_error", "invalid_api_key"})) {
-        e.kind = ProviderErrorKind::auth;
-    } else {
-        e.kind = ProviderErrorKind::bad_response;
-    }
+    e.kind = kind_of_error_code(code).value_or(ProviderErrorKind::bad_response);
     e.message = fmt::format("error in the stream: {}", message);
     return e;
 }

@@ -44,9 +44,11 @@ class HttpProvider : public Provider {
 // Classifies an HTTP exchange that did not produce a usable reply.
 ProviderError classify_http_error(int status, const std::map<std::string, std::string>& headers,
                                   std::string_view body);
-// Classifies an error a provider reported by its own code or type (an error event inside a
-// stream, where the HTTP status was 200): rate limits, overload, context length, auth and
-// exhausted quota as the same statuses would be; anything else is a bad_response.
+// The class a provider's own error code or type names (error_code_of), when it names one:
+// rate limits, overload, context length, auth, and an exhausted quota (auth: no retry helps).
+std::optional<ProviderErrorKind> kind_of_error_code(std::string_view code);
+// Classifies an error a provider reported by its code inside a stream, where the HTTP status
+// was 200: as kind_of_error_code says, else a bad_response.
 ProviderError classify_error_code(std::string_view code, const std::string& message);
 // Retry-After as seconds: "120", an HTTP-date, or retry-after-ms; nullopt when absent.
 std::optional<double> parse_retry_after(const std::map<std::string, std::string>& headers);

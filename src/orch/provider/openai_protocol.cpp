@@ -146,6 +146,17 @@ class OpenAiProtocol : public Protocol {
 
 std::unique_ptr<Protocol> make_openai_protocol() { return std::make_unique<OpenAiProtocol>(); }
 
+std::string error_code_of(const nlohmann::json& error) {
+    if (error.is_object()) {
+        for (const char* key : {"code", "type"}) {
+            if (error.contains(key) && error[key].is_string()) {
+                return error[key].get<std::string>();
+            }
+        }
+    }
+    return "";
+}
+
 bool is_context_length_error(std::string_view body) {
     std::string lower = util::to_lower(body);
     for (const char* marker : {"context_length_exceeded", "exceed_context_size", "maximum context length",

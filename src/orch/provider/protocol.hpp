@@ -57,4 +57,8 @@ std::unique_ptr<Protocol> make_anthropic_protocol();
 // too long", and similar wordings).
 bool is_context_length_error(std::string_view body);
 
+// A provider's own code for an error object: its `code`, else its `type` (OpenAI sends both,
+// `type` the broader; Anthropic only `type`); "" when neither is a string.
+std::string error_code_of(const nlohmann::json& error);
+
 } // namespace orch::provider

@@ -17,16 +17,10 @@ void StreamState::on_error_payload(const nlohmann::json& error) {
     if (!m_error_code.empty()) {
         return; // the first coded error is the cause; later ones follow from it
     }
+    m_error_code = error_code_of(error);
     std::string message;
-    if (error.is_object()) {
-        for (const char* key : {"code", "type"}) {
-            if (error.contains(key) && error[key].is_string() && m_error_code.empty()) {
-                m_error_code = error[key].get<std::string>();
-            }
-        }
-        if (error.contains("message") && error["message"].is_string()) {
-            message = error["message"].get<std::string>();
-        }
+    if (error.is_object() && error.contains("message") && error["message"].is_string()) {
+        message = error["message"].get<std::string>();
     }
     if (message.empty()) {
         message = "stream error";
