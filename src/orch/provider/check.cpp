@@ -28,9 +28,7 @@ const config::ModelConfig* cheapest_model(const config::ProvidersConfig& cfg, co
 std::vector<CheckResult> check_providers(const config::ProvidersConfig& cfg,
                                          const std::vector<std::string>& only) {
     for (const auto& name : only) {
-        bool known = std::any_of(cfg.providers.begin(), cfg.providers.end(),
-                                 [&](const auto& p) { return p.name == name; });
-        if (!known) {
+        if (cfg.find_provider(name) == nullptr) {
             throw Error(ErrorKind::config, fmt::format("--provider {}: no such provider in {}", name, cfg.path));
         }
     }
