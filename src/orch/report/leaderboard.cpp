@@ -208,19 +208,17 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
         std::map<std::string, Accumulator, std::less<>> per_target;
         std::map<std::string, std::map<std::string, Accumulator, std::less<>>, std::less<>> per_type;
         WorstResults worst;
-        bool simulated = false;
     };
     constexpr std::size_t n_parts = 4;
     std::vector<Part> parts;
     for (std::size_t i = 0; i < n_parts; ++i) {
-        parts.push_back({{}, {}, WorstResults(options.worst, options.worst_output_bytes), false});
+        parts.push_back({{}, {}, WorstResults(options.worst, options.worst_output_bytes)});
     }
     store.for_each_result_summary(run_id, n_parts, [&](std::size_t i, const store::ResultSummary& r) {
         Part& part = parts[i];
         slot(part.per_target, r.target).add(r);
         slot(slot(part.per_type, r.task_type), r.target).add(r);
         part.worst.offer(r);
-        part.simulated = part.simulated || r.simulated;
     });
     Part& all = parts.front();
     for (std::size_t i = 1; i < parts.size(); ++i) {
@@ -233,18 +231,15 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
             }
         }
         all.worst.merge(std::move(parts[i].worst));
-        all.simulated = all.simulated || parts[i].simulated;
     }
-    auto& per_target = all.per_target;
-    auto& per_type = all.per_type;
-    auto& worst = all.worst;
-    board.simulated = board.simulated || all.simulated;
-    for (auto& [name, acc] : per_target) {
+    for (auto& [name, acc] : all.per_target) {
         acc.stats.target = name;
         board.targets.push_back(acc.finish());
+        // The run, or any of its results, came from the simulated fleet.
+        board.simulated = board.simulated || board.targets.back().simulated;
     }
     sort_by_quality(board.targets);
-    for (auto& [type, targets] : per_type) {
+    for (auto& [type, targets] : all.per_type) {
         auto& v = board.by_type[type];
         for (auto& [name, acc] : targets) {
             acc.stats.target = name;
@@ -252,7 +247,7 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
         }
         sort_by_quality(v);
     }
-    board.worst = worst.take(store);
+    board.worst = all.worst.take(store);
     board.worst_output_bytes = options.worst_output_bytes;
     return board;
 }
