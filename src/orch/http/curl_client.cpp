@@ -1,3 +1,4 @@
+#include <orch/core/error.hpp>
 #include <orch/http/client.hpp>
 #include <orch/http/curl_api.hpp>
 #include <orch/util/clock.hpp>
@@ -12,7 +13,6 @@
 #include <deque>
 #include <fmt/format.h>
 #include <mutex>
-#include <stdexcept>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <thread>
@@ -100,8 +100,13 @@ class CurlClient : public HttpClient {
         m_epoll = epoll_create1(EPOLL_CLOEXEC);
         m_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (m_epoll < 0 || m_wake < 0) {
-            throw std::runtime_error(fmt::format("HTTP client: cannot create its event loop: {}",
-                                                 std::strerror(errno)));
+            std::string why = std::strerror(errno);
+            for (int fd : {m_epoll, m_wake}) {
+                if (fd >= 0) {
+                    ::close(fd);
+                }
+            }
+            throw Error(ErrorKind::internal, "HTTP client: cannot create its event loop: " + why);
         }
         epoll_event ev{};
         ev.events = EPOLLIN;
