@@ -5,8 +5,6 @@
 #include "support/process.hpp"
 
 #include <arpa/inet.h>
-#include <chrono>
-#include <csignal>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <iostream>
@@ -16,8 +14,6 @@
 #include <optional>
 #include <string>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -200,7 +196,6 @@ class MockLlmServer {
         INFO(problem);
         REQUIRE(m_port != 0);
     }
-    ~MockLlmServer() { stop(); }
     MockLlmServer(const MockLlmServer&) = delete;
     MockLlmServer& operator=(const MockLlmServer&) = delete;
 
@@ -221,47 +216,25 @@ class MockLlmServer {
   private:
     bool start(const std::string& entry, const std::string& config, int port,
                std::string& problem) {
-        std::string cmd = "exec env HOST=127.0.0.1 PORT=" + std::to_string(port) + " node " +
-                          shell_quote(entry) + " --config " + shell_quote(config) + " > " +
-                          shell_quote(m_log) + " 2>&1";
-        pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-            _exit(127);
-        }
-        m_pid = pid;
+        m_process = std::make_unique<orch::test::BackgroundProcess>(
+            "env HOST=127.0.0.1 PORT=" + std::to_string(port) + " node " + shell_quote(entry) +
+                " --config " + shell_quote(config),
+            m_log);
         // Printed from the listen callback, so the port accepts connections once it appears.
         const std::string ready = "server running on 127.0.0.1:" + std::to_string(port) + "\n";
-        for (int i = 0; i < 300; ++i) {
-            if (read_text(m_log).find(ready) != std::string::npos) {
-                return true;
-            }
-            int status = 0;
-            if (waitpid(m_pid, &status, WNOHANG) == m_pid) { // e.g. EADDRINUSE: it exits 1
-                m_pid = -1;
-                problem = "mock-llm exited:\n" + read_text(m_log);
-                return false;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (m_process->wait_for(
+                [&](const std::string& text) { return text.find(ready) != std::string::npos; }, 15)) {
+            return true;
         }
-        problem = "mock-llm did not listen within 15 s:\n" + read_text(m_log);
-        stop();
+        // Exited (e.g. EADDRINUSE: it exits 1), or never listened.
+        problem = (m_process->running() ? "mock-llm did not listen within 15 s:\n" : "mock-llm exited:\n") +
+                  m_process->output();
+        m_process.reset();
         return false;
     }
 
-    void stop() {
-        if (m_pid <= 0) {
-            return;
-        }
-        kill(m_pid, SIGTERM);
-        int status = 0;
-        waitpid(m_pid, &status, 0);
-        m_pid = -1;
-    }
-
     std::string m_log;
-    int m_pid = -1;
+    std::unique_ptr<orch::test::BackgroundProcess> m_process;
     int m_port = 0;
 };
 

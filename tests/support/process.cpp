@@ -1,6 +1,10 @@
 #include "support/process.hpp"
 
 #include <array>
+#include <chrono>
+#include <csignal>
+#include <stdexcept>
+#include <thread>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -70,6 +74,57 @@ ProcessResult run_shell(const std::string& command) {
     int status = pclose(pipe);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
+}
+
+BackgroundProcess::BackgroundProcess(const std::string& command, std::string log_path)
+    : m_log(std::move(log_path)) {
+    std::string line = "exec " + command + " > " + shell_quote(m_log) + " 2>&1";
+    pid_t pid = fork();
+    if (pid < 0) {
+        throw std::runtime_error("fork failed for: " + command);
+    }
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    m_pid = pid;
+}
+
+BackgroundProcess::~BackgroundProcess() { stop(); }
+
+std::string BackgroundProcess::output() const { return read_text(m_log); }
+
+bool BackgroundProcess::running() {
+    int status = 0;
+    if (m_pid > 0 && waitpid(m_pid, &status, WNOHANG) == m_pid) {
+        m_pid = -1;
+    }
+    return m_pid > 0;
+}
+
+bool BackgroundProcess::wait_for(const std::function<bool(const std::string&)>& ready, double timeout_s) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (ready(output())) {
+            return true;
+        }
+        if (!running()) {
+            return ready(output()); // it may have written the line just before exiting
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
+int BackgroundProcess::stop() {
+    if (m_pid <= 0) {
+        return 0;
+    }
+    kill(m_pid, SIGTERM);
+    int status = 0;
+    waitpid(m_pid, &status, 0);
+    m_pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 ProcessResult run_orch(const std::vector<std::string>& args, const std::string& cwd,

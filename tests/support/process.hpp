@@ -1,6 +1,7 @@
 #pragma once
 // Test support: run the built orch binary as a process, and scratch folders on disk.
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,5 +39,28 @@ std::string source_path(const std::string& relative); // a path inside the repos
 std::string shell_quote(const std::string& s);
 // Runs a shell command line, returning exit code and stdout.
 ProcessResult run_shell(const std::string& command);
+
+// A shell command line run in the background (a server under test), its stdout and stderr
+// going to `log_path`; stopped (SIGTERM, then waited for) when the object goes.
+class BackgroundProcess {
+  public:
+    BackgroundProcess(const std::string& command, std::string log_path); // throws if fork fails
+    ~BackgroundProcess();
+    BackgroundProcess(const BackgroundProcess&) = delete;
+    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+    std::string output() const; // the log so far
+    // Reads the log every 50 ms until ready(log) holds (true), or the process has exited or
+    // timeout_s has passed (false; running() tells which).
+    bool wait_for(const std::function<bool(const std::string&)>& ready, double timeout_s);
+    bool running();
+    // SIGTERM, then waits; the exit status, -1 when it did not exit normally, 0 when it had
+    // already been stopped.
+    int stop();
+
+  private:
+    std::string m_log;
+    int m_pid = -1;
+};
 
 } // namespace orch::test

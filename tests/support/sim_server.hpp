@@ -1,6 +1,9 @@
 #pragma once
 // Test support: `orch sim serve` as a background process on 127.0.0.1, and a providers.toml
 // pointing at it.
+#include "support/process.hpp"
+
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,7 +23,7 @@ class SimServerProcess {
     int stop();                   // SIGTERM; returns the exit status
 
   private:
-    int m_pid = -1;
+    std::unique_ptr<BackgroundProcess> m_process;
     int m_port = 0;
     std::string m_out;
 };
