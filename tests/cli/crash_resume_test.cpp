@@ -60,7 +60,9 @@ TEST_CASE("crash::SIGKILL at random points then resume loses and duplicates noth
                               "choices = [\"billing\", \"bug\"]\n[prompt]\nuser = \"{{text}}\"\n[[evaluators]]\n"
                               "kind = \"equals\"\nvalue = \"{{label}}\"\nignore_case = true\n");
     std::string fleet = dir.write("fleet.toml", orch::test::read_text(orch::test::source_path("providers.toml")));
-    orch::test::SimServerProcess server(fleet, {"--suites", dir.file("tasks"), "--fixed-latency-ms", "20"});
+    // 100 ms answers at -j 32: 2 targets x 1000 tasks take ~6 s of calls, more than the ~4 s the
+    // 20 kills leave running (30-400 ms each), so most kills land mid-run.
+    orch::test::SimServerProcess server(fleet, {"--suites", dir.file("tasks"), "--fixed-latency-ms", "100"});
     std::string providers = dir.write("providers.toml", orch::test::http_fleet_providers("openai", server.base_url()));
     std::string db = dir.file("crash.db");
     std::vector<std::string> base = {"--providers", providers, "--db", db, "bench", "--suite", dir.file("tasks"),
