@@ -12,7 +12,7 @@ using namespace orch::eval::testing;
 TEST_CASE("eval::heuristic_kinds") {
     SUBCASE("lists every kind, and each is recognised") {
         const auto& kinds = heuristic_kinds();
-        CHECK(kinds.size() == 19);
+        CHECK(kinds.size() == 20);
         for (const std::string& k : kinds) {
             CHECK(is_heuristic_kind(k));
         }
@@ -433,4 +433,20 @@ TEST_CASE("eval::cost") {
         CHECK(error_of("cost", R"({"max_usd": -1})"_json) ==
               "cost: max_usd: expected a number of 0 or more");
     }
+}
+
+TEST_CASE("eval::recorded scores a replayed answer as it was recorded, and nothing else") {
+    auto h = make_heuristic("recorded", json::object());
+    REQUIRE(h.has_value());
+    Verdict replayed = h.value()->evaluate(Candidate{"4", 0, 0, 0.75});
+    CHECK(replayed.ok);
+    CHECK(replayed.score == doctest::Approx(0.75));
+    CHECK_HAS(replayed.reason, "recorded score 0.75");
+    // A live answer has no recorded score: an error, never a silent 0.
+    Verdict live = h.value()->evaluate(Candidate{"4", 0, 0});
+    CHECK_FALSE(live.ok);
+    CHECK_HAS(live.reason, "did not come from a replay provider");
+    auto negated = make_heuristic("recorded", json::object(), true);
+    REQUIRE(negated.has_value());
+    CHECK(negated.value()->evaluate(Candidate{"", 0, 0, 1.0}).score == doctest::Approx(0.0));
 }

@@ -47,6 +47,9 @@ void ResponseCache::flush() {
 }
 
 std::unique_ptr<provider::Provider> ResponseCache::wrap(std::unique_ptr<provider::Provider> inner) {
+    if (!inner->cacheable()) {
+        return inner;
+    }
     return std::make_unique<CachingProvider>(*this, std::move(inner));
 }
 

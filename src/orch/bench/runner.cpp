@@ -2,6 +2,7 @@
 #include <orch/bench/judging.hpp>
 #include <orch/bench/response_cache.hpp>
 #include <orch/bench/scoring.hpp>
+#include <orch/config/recorded.hpp>
 #include <orch/core/error.hpp>
 #include <orch/provider/provider.hpp>
 #include <orch/route/router.hpp>
@@ -78,6 +79,17 @@ BenchPlan plan_bench(const config::ProvidersConfig& providers, const BenchOption
             problems.add(config::Location{suite.dataset_path, 0, 0}, "", "the dataset has no usable rows");
         }
         plan.tasks += rows;
+    }
+    // A replay provider's recorded outcomes are read when its first call starts: check them
+    // now, so that a bad file fails before the run is created.
+    for (const auto& p : providers.providers) {
+        if (p.protocol == "replay" && !p.source.empty()) {
+            try {
+                config::read_recorded_jsonl(p.source);
+            } catch (const Error& e) {
+                problems.add_located(e.what());
+            }
+        }
     }
     problems.throw_if_any();
     return plan;
@@ -226,8 +238,8 @@ store::ResultRow make_row(std::int64_t run_id, const Work& w, const provider::Ou
         row.cost_usd = route->total_cost_usd;
         row.latency_ms = route->total_latency_ms;
     }
-    TaskScore ts = judging != nullptr ? score_task(*w.task, c.text, c.latency_ms, c.cost_usd, judging->verdicts())
-                                      : score_task(*w.task, c.text, c.latency_ms, c.cost_usd);
+    eval::Candidate candidate{c.text, c.latency_ms, c.cost_usd, c.recorded_score};
+    TaskScore ts = judging != nullptr ? score_task(*w.task, candidate, judging->verdicts()) : score_task(*w.task, candidate);
     if (judging != nullptr) {
         row.judge_cost_usd = judging->cost_usd();
     }
@@ -372,8 +384,11 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
         }
         const auto& row = batch.back();
         outcome.cost_usd += row.cost_usd + row.judge_cost_usd;
-        outcome.spent_usd += row.cached ? 0 : row.cost_usd;
+        // A replayed answer was recorded, not bought: its cost is what it cost then.
+        bool replayed = o && o.value().recorded_score.has_value();
+        outcome.spent_usd += row.cached || replayed ? 0 : row.cost_usd;
         outcome.cache_hits += row.cached ? 1 : 0;
+        outcome.replayed += replayed ? 1 : 0;
         outcome.errors += row.status == "error";
         outcome.unscored += row.status == "unscored";
         if (pj != nullptr) {

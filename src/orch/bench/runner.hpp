@@ -60,6 +60,7 @@ struct BenchOutcome {
     std::int64_t unscored = 0;
     double cost_usd = 0;        // what the results cost (cached answers at their original cost)
     std::int64_t cache_hits = 0;
+    std::int64_t replayed = 0;  // answers replayed from recorded outcomes (no call, no spend)
     double spent_usd = 0;       // what this invocation actually spent (cache hits excluded)
 };
 

@@ -34,13 +34,12 @@ std::vector<std::string> check_evaluators(const config::Task& task, const config
     return problems;
 }
 
-TaskScore score_task(const config::Task& task, const std::string& output, double latency_ms, double cost_usd,
+TaskScore score_task(const config::Task& task, const eval::Candidate& candidate,
                      const std::map<std::size_t, eval::Verdict>& judged) {
     TaskScore ts;
     double weighted = 0;
     double weights = 0;
     std::vector<std::string> failures;
-    eval::Candidate candidate{output, latency_ms, cost_usd};
     for (std::size_t i = 0; i < task.evaluators.size(); ++i) {
         const auto& e = task.evaluators[i];
         nlohmann::json record = {{"kind", e.kind}, {"weight", e.weight}};

@@ -23,7 +23,7 @@ struct TaskScore {
 };
 
 // `judged` holds the verdicts of the task's judge evaluators by index (see PendingJudgement).
-TaskScore score_task(const config::Task& task, const std::string& output, double latency_ms, double cost_usd,
+TaskScore score_task(const config::Task& task, const eval::Candidate& candidate,
                      const std::map<std::size_t, eval::Verdict>& judged = {});
 
 // Checks every evaluator of a task can be built (known kind, valid parameters, judge

@@ -80,8 +80,9 @@ report::DiffSide resolve_operand(const std::string& operand, LazyStore& store, c
     bench::ResponseCache cache(ctx.db_path);
     o.cache = &cache;
     auto outcome = bench::run_bench(providers, plan, o, db, ctx.err);
-    ctx.err << fmt::format("{}: replayed as run {} ({} calls answered from the cache, ${:.4f} spent)\n", operand,
-                           outcome.run_id, outcome.cache_hits, outcome.spent_usd);
+    ctx.err << fmt::format("{}: replayed as run {} ({} calls answered from the cache, {} from recorded outcomes, "
+                           "${:.4f} spent)\n",
+                           operand, outcome.run_id, outcome.cache_hits, outcome.replayed, outcome.spent_usd);
     return report::load_run_side(db, outcome.run_id);
 }
 

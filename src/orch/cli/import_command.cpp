@@ -2,6 +2,7 @@
 #include <orch/config/providers.hpp>
 #include <orch/core/error.hpp>
 #include <orch/learn/import.hpp>
+#include <orch/learn/replay_dir.hpp>
 #include <orch/store/store.hpp>
 
 #include <filesystem>
@@ -19,6 +20,7 @@ struct ImportArgs {
     std::vector<std::string> prices;
     std::int64_t sample = 0;
     std::int64_t output_tokens = -1; // -1: the importer's default
+    std::string replay_dir;
     bool json = false;
 };
 
@@ -44,10 +46,17 @@ void run_import(Context& ctx, const ImportArgs& a, const std::string& kind) {
     // Read and check everything before the database is touched: bad input writes nothing.
     learn::ImportBatch batch = kind == "routellm" ? learn::read_routellm(a.paths, options)
                                                   : learn::read_jsonl(a.file, options);
+    if (!a.replay_dir.empty()) {
+        learn::check_replay_dir(a.replay_dir);
+    }
     store::Store store(ctx.db_path);
     learn::RunLineage lineage{ctx.command_line, providers ? providers->content_hash : "",
                               ctx.db_path};
     learn::ImportOutcome outcome = learn::write_import(batch, options, lineage, store);
+    std::vector<std::string> replay_files;
+    if (!a.replay_dir.empty()) {
+        replay_files = learn::write_replay_dir(batch, outcome, options, a.replay_dir);
+    }
 
     for (const auto& w : outcome.warnings) {
         ctx.err << "orch: warning: " << w << "\n";
@@ -60,7 +69,8 @@ void run_import(Context& ctx, const ImportArgs& a, const std::string& kind) {
         nlohmann::json j = {{"run", outcome.run_id},        {"prompts", outcome.prompts},
                             {"results", outcome.results},   {"models", batch.models},
                             {"suites", batch.suites},       {"prompts_file", outcome.prompts_path},
-                            {"cost_usd", outcome.cost_usd}, {"price_source", prices}};
+                            {"cost_usd", outcome.cost_usd}, {"price_source", prices},
+                            {"replay_files", replay_files}};
         ctx.out << j.dump(2) << "\n";
         return;
     }
@@ -75,6 +85,11 @@ void run_import(Context& ctx, const ImportArgs& a, const std::string& kind) {
     }
     ctx.out << fmt::format("  recorded cost ${:.4f}; prompts kept in {}\n", outcome.cost_usd,
                            outcome.prompts_path);
+    if (!a.replay_dir.empty()) {
+        ctx.out << fmt::format("  replay files ({} written) in {}\n", replay_files.size(), a.replay_dir);
+        ctx.out << fmt::format("next: orch --providers {}/providers.toml bench --suite {}/suites -t policy:split-even\n",
+                               a.replay_dir, a.replay_dir);
+    }
     ctx.out << fmt::format("next: orch tune --run {} --evaluate\n", outcome.run_id);
 }
 
@@ -90,6 +105,9 @@ void add_common(CLI::App* cmd, ImportArgs& a) {
            "--output-tokens", a.output_tokens,
            "output tokens to record where no response is (default: 1 for routellm, 200 for jsonl)")
         ->default_str("");
+    cmd->add_option("--replay-dir", a.replay_dir,
+                    "also write DIR/recorded.jsonl, a replay providers.toml and one suite per imported "
+                    "suite, so orch bench and orch diff can run policies over the recorded answers");
     cmd->add_flag("--json", a.json, "machine-readable summary");
 }
 
@@ -111,8 +129,8 @@ void add_import_command(CLI::App& app, Context& ctx) {
     auto jl = std::make_shared<ImportArgs>();
     auto* jsonl = cmd->add_subcommand(
         "jsonl",
-        "JSONL: {\"prompt\", \"task_type\", \"scores\": {model: 0..1}, optional \"responses\", "
-        "\"tokens\", \"cost_usd\"} a line");
+        "JSONL: {\"prompt\", \"task_type\", \"scores\": {model: 0..1}, optional \"id\", \"responses\", "
+        "\"tokens\", \"cost_usd\", \"latency_ms\"} a line");
     jsonl->add_option("file", jl->file, "the JSONL file")->required();
     add_common(jsonl, *jl);
     jsonl->callback([&ctx, jl] { run_import(ctx, *jl, "jsonl"); });

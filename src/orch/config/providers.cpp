@@ -4,6 +4,7 @@
 #include <orch/util/hash.hpp>
 
 #include <fmt/format.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -65,7 +66,7 @@ ProviderConfig read_provider(const std::string& name, const toml::table& t, cons
     ProviderConfig p;
     p.name = name;
     p.where = r.where();
-    if (auto v = r.one_of("protocol", {"openai", "anthropic", "sim", "command"}, true)) {
+    if (auto v = r.one_of("protocol", {"openai", "anthropic", "sim", "command", "replay"}, true)) {
         p.protocol = *v;
     }
     if (auto v = r.string("base_url")) {
@@ -130,9 +131,20 @@ ProviderConfig read_provider(const std::string& name, const toml::table& t, cons
     if (auto v = r.strings("command")) {
         p.command = *v;
     }
+    if (auto v = r.string("source")) {
+        // Relative to the providers file, like a suite's dataset.
+        std::filesystem::path source(*v);
+        p.source = source.is_absolute() ? source.string()
+                                        : (std::filesystem::path(file).parent_path() / source).lexically_normal().string();
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(p.source, ec)) {
+            problems.add(r.where("source"), r.key_path("source"),
+                         fmt::format("no such file: {} (expected a JSONL file of recorded outcomes)", p.source));
+        }
+    }
     r.finish("protocol, base_url, api_key_env, tier, privacy, max_concurrency, rpm, tpm, "
              "timeout_s, connect_timeout_s, first_byte_timeout_s, max_retries, stream, headers, "
-             "command");
+             "command, source");
     if ((p.protocol == "openai" || p.protocol == "anthropic") && p.base_url.empty()) {
         problems.add(p.where, r.key_path("base_url"),
                      fmt::format("missing; expected the base URL of the {} endpoint", p.protocol));
@@ -140,6 +152,10 @@ ProviderConfig read_provider(const std::string& name, const toml::table& t, cons
     if (p.protocol == "command" && p.command.empty()) {
         problems.add(p.where, r.key_path("command"),
                      "missing; expected the program's argv, e.g. [\"./model\", \"--json\"]");
+    }
+    if (p.protocol == "replay" && p.source.empty() && r.any("source") == nullptr) {
+        problems.add(p.where, r.key_path("source"),
+                     "missing; expected the JSONL file of recorded outcomes to replay (orch import --replay-dir writes one)");
     }
     return p;
 }

@@ -13,7 +13,7 @@ namespace orch::config {
 
 struct ProviderConfig {
     std::string name;
-    std::string protocol;    // openai | anthropic | sim | command
+    std::string protocol;    // openai | anthropic | sim | command | replay
     std::string base_url;    // openai, anthropic
     std::string api_key_env; // the NAME of the environment variable holding the key
     std::string tier = "cloud";        // cloud | local
@@ -28,6 +28,7 @@ struct ProviderConfig {
     bool stream = false;
     std::map<std::string, std::string> headers;
     std::vector<std::string> command; // argv for protocol "command"
+    std::string source;               // protocol "replay": recorded outcomes (config/recorded.hpp)
     Location where;
 
     bool is_private() const { return privacy == "private"; }

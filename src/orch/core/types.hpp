@@ -58,6 +58,7 @@ struct Completion {
     bool simulated = false;
     bool cached = false; // served from the response cache: no provider call was made
     int retries = 0;
+    std::optional<double> recorded_score; // replayed from recorded outcomes: what it scored then
 };
 
 enum class ProviderErrorKind {

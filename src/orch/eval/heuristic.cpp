@@ -465,6 +465,17 @@ Check build_cost(ParamReader& r) {
     };
 }
 
+// What the answer scored when it was recorded: only answers replayed from recorded outcomes
+// (a `replay` provider) carry one; anything else is an error, never a silent 0.
+Check build_recorded(ParamReader& /*r*/) {
+    return [](const Candidate& c) {
+        if (!c.recorded_score) {
+            return Verdict{false, 0, "no recorded score: the answer did not come from a replay provider"};
+        }
+        return Verdict{true, *c.recorded_score, "recorded score " + format_number(*c.recorded_score)};
+    };
+}
+
 // ---- the registry ----------------------------------------------------------------------------
 
 struct Kind {
@@ -472,7 +483,7 @@ struct Kind {
     Builder build;
 };
 
-const std::array<Kind, 19> k_kinds = {{
+const std::array<Kind, 20> k_kinds = {{
     {"equals", build_equals},
     {"contains", [](ParamReader& r) { return build_contains(r, Want::all); }},
     {"contains_all", [](ParamReader& r) { return build_contains(r, Want::all); }},
@@ -492,6 +503,7 @@ const std::array<Kind, 19> k_kinds = {{
     {"refusal", build_refusal},
     {"latency", build_latency},
     {"cost", build_cost},
+    {"recorded", build_recorded},
 }};
 
 class CheckHeuristic final : public Heuristic {

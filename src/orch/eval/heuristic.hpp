@@ -3,6 +3,7 @@
 #include <orch/util/result.hpp>
 
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@ struct Candidate {
     std::string_view output;
     double latency_ms = 0;
     double cost_usd = 0;
+    std::optional<double> recorded_score = std::nullopt; // an answer replayed from recorded outcomes
 };
 
 struct Verdict {

@@ -1,4 +1,5 @@
 #include <orch/config/problems.hpp>
+#include <orch/config/recorded.hpp>
 #include <orch/core/error.hpp>
 #include <orch/learn/csv.hpp>
 #include <orch/learn/import.hpp>
@@ -234,20 +235,6 @@ void read_routellm_file(const std::string& path, const ImportOptions& options, I
     }
 }
 
-// A JSON object member that is an object of model -> value, or absent.
-const nlohmann::json* model_map(const nlohmann::json& row, const char* key,
-                                const config::Location& where, config::Problems& problems) {
-    auto it = row.find(key);
-    if (it == row.end() || it->is_null()) {
-        return nullptr;
-    }
-    if (!it->is_object()) {
-        problems.add(where, key, "expected an object of model name -> value");
-        return nullptr;
-    }
-    return &*it;
-}
-
 } // namespace
 
 std::pair<std::string, Price> parse_price(const std::string& text) {
@@ -313,145 +300,35 @@ ImportBatch read_routellm(const std::vector<std::string>& paths, const ImportOpt
 }
 
 ImportBatch read_jsonl(const std::string& path, const ImportOptions& options) {
-    std::string content = read_file(path);
-    config::Problems problems;
+    config::RecordedFile file = config::read_recorded_jsonl(path);
     ImportBatch batch;
     batch.kind = "jsonl";
     std::string suite = fs::path(path).stem().string();
-    batch.suites[suite] = util::sha256_hex(content);
-
-    std::vector<std::pair<int, nlohmann::json>> rows;
-    std::istringstream in(content);
-    std::string line;
-    int line_no = 0;
-    while (std::getline(in, line) && problems.size() < k_max_problems) {
-        ++line_no;
-        if (util::trim(line).empty()) {
-            continue;
-        }
-        try {
-            rows.emplace_back(line_no, nlohmann::json::parse(line));
-        } catch (const nlohmann::json::parse_error& e) {
-            problems.add({path, line_no, 0}, "", fmt::format("invalid JSON (at byte {})", e.byte));
-        }
-    }
-    auto keep = sample_rows(rows.size(), options.sample, suite);
-    std::map<std::string, int> id_uses;
-    for (std::size_t r = 0; r < rows.size() && problems.size() < k_max_problems; ++r) {
+    batch.suites[suite] = file.content_sha256;
+    batch.models = file.models;
+    auto keep = sample_rows(file.prompts.size(), options.sample, suite);
+    for (std::size_t r = 0; r < file.prompts.size(); ++r) {
         if (!keep[r]) {
             continue;
         }
-        const auto& [ln, row] = rows[r];
-        config::Location where{path, ln, 0};
-        if (!row.is_object()) {
-            problems.add(where, "", "expected a JSON object");
-            continue;
-        }
+        auto& p = file.prompts[r];
         ImportedTask task;
         task.suite = suite;
         task.source = fs::path(path).filename().string();
-        auto prompt = row.find("prompt");
-        if (prompt == row.end() || !prompt->is_string()) {
-            problems.add(where, "prompt", "expected a string");
-            continue;
-        }
-        task.prompt = prompt->get<std::string>();
-        auto type = row.find("task_type");
-        if (type != row.end() && !type->is_string()) {
-            problems.add(where, "task_type", "expected a string");
-            continue;
-        }
-        task.task_type = type != row.end() ? type->get<std::string>() : "default";
-        // The id: given, or a hash of type and prompt; repeats of one id get "#2", "#3", …
-        std::string id;
-        if (auto it = row.find("id");
-            it != row.end() && (it->is_string() || it->is_number_integer())) {
-            id = it->is_string() ? it->get<std::string>() : it->dump();
-        } else {
-            id = fmt::format("{:016x}", util::hash64(task.task_type + '\x1f' + task.prompt));
-        }
-        int uses = ++id_uses[id];
-        task.task_id = uses == 1 ? id : fmt::format("{}#{}", id, uses);
-
-        const nlohmann::json* scores = model_map(row, "scores", where, problems);
-        if (scores == nullptr || scores->empty()) {
-            if (row.find("scores") == row.end() || (scores != nullptr && scores->empty())) {
-                problems.add(where, "scores",
-                             "expected an object of model name -> score from 0 to 1, with at "
-                             "least one model");
-            }
-            continue;
-        }
-        const nlohmann::json* responses = model_map(row, "responses", where, problems);
-        const nlohmann::json* tokens = model_map(row, "tokens", where, problems);
-        const nlohmann::json* costs = model_map(row, "cost_usd", where, problems);
-        for (auto it = scores->begin(); it != scores->end(); ++it) {
-            const std::string& model = it.key();
-            ImportedOutcome o;
-            o.model = model;
-            if (it->is_boolean()) {
-                o.score = it->get<bool>() ? 1 : 0;
-            } else if (it->is_number() && it->get<double>() >= 0 && it->get<double>() <= 1) {
-                o.score = it->get<double>();
-            } else {
-                problems.add(where, "scores." + model,
-                             fmt::format("expected a score from 0 to 1, got {}", it->dump()));
-                continue;
-            }
-            if (responses != nullptr && responses->contains(model)) {
-                const auto& v = (*responses)[model];
-                if (!v.is_string()) {
-                    problems.add(where, "responses." + model, "expected a string");
-                } else {
-                    o.response = v.get<std::string>();
-                }
-            }
-            if (tokens != nullptr && tokens->contains(model)) {
-                const auto& v = (*tokens)[model];
-                auto count = [&](const char* key) -> std::optional<std::int64_t> {
-                    if (!v.is_object() || !v.contains(key)) {
-                        return std::nullopt;
-                    }
-                    if (!v[key].is_number_integer() || v[key].get<std::int64_t>() < 0) {
-                        problems.add(where, fmt::format("tokens.{}.{}", model, key),
-                                     "expected a whole number");
-                        return std::nullopt;
-                    }
-                    return v[key].get<std::int64_t>();
-                };
-                if (!v.is_object()) {
-                    problems.add(where, "tokens." + model,
-                                 "expected {\"input\": N, \"output\": N}");
-                }
-                o.input_tokens = count("input");
-                o.output_tokens = count("output");
-            }
-            if (costs != nullptr && costs->contains(model)) {
-                const auto& v = (*costs)[model];
-                if (!v.is_number() || v.get<double>() < 0) {
-                    problems.add(where, "cost_usd." + model, "expected a number of USD, 0 or more");
-                } else {
-                    o.cost_usd = v.get<double>();
-                }
-            }
-            if (std::find(batch.models.begin(), batch.models.end(), model) == batch.models.end()) {
-                batch.models.push_back(model);
-            }
-            task.outcomes.push_back(std::move(o));
-        }
+        task.task_id = std::move(p.id);
+        task.task_type = std::move(p.task_type);
+        task.prompt = std::move(p.prompt);
+        task.outcomes = std::move(p.outcomes);
         batch.tasks.push_back(std::move(task));
-    }
-    problems.throw_if_any();
-    if (batch.tasks.empty()) {
-        throw Error(ErrorKind::config, fmt::format("{}: no prompts to import", path));
     }
     return batch;
 }
 
-ImportOutcome write_import(const ImportBatch& batch, const ImportOptions& options,
-                           const RunLineage& lineage, store::Store& store) {
-    ImportOutcome outcome;
-    // Prices: --price, then providers.toml, then the RouteLLM paper's; else 0 with a warning.
+namespace {
+
+// Prices: --price, then providers.toml, then the RouteLLM paper's; else 0 with a warning.
+std::map<std::string, Price> resolve_prices(const ImportBatch& batch, const ImportOptions& options,
+                                            ImportOutcome& outcome) {
     std::map<std::string, Price> prices;
     for (const auto& model : batch.models) {
         if (auto it = options.prices.find(model); it != options.prices.end()) {
@@ -474,6 +351,27 @@ ImportOutcome write_import(const ImportBatch& batch, const ImportOptions& option
                             model, model));
         }
     }
+    return prices;
+}
+
+} // namespace
+
+RecordedCost recorded_cost(const ImportedTask& task, const ImportedOutcome& o, const Price& price,
+                           const ImportOptions& options) {
+    RecordedCost c;
+    c.input_tokens = o.input_tokens.value_or(std::max<std::int64_t>(1, estimate_tokens(task.prompt)));
+    c.output_tokens = o.output_tokens.value_or(o.response ? estimate_tokens(*o.response) : options.output_tokens);
+    c.estimated = !o.input_tokens || !o.output_tokens;
+    c.cost_usd = o.cost_usd.value_or((static_cast<double>(c.input_tokens) * price.input_per_mtok +
+                                      static_cast<double>(c.output_tokens) * price.output_per_mtok) /
+                                     1e6);
+    return c;
+}
+
+ImportOutcome write_import(const ImportBatch& batch, const ImportOptions& options,
+                           const RunLineage& lineage, store::Store& store) {
+    ImportOutcome outcome;
+    outcome.prices = resolve_prices(batch, options, outcome);
 
     store::RunInfo run;
     run.started_at = util::now_iso8601();
@@ -528,8 +426,8 @@ ImportOutcome write_import(const ImportBatch& batch, const ImportOptions& option
         rows.clear();
     };
     for (const auto& t : batch.tasks) {
-        std::int64_t prompt_tokens = std::max<std::int64_t>(1, estimate_tokens(t.prompt));
         for (const auto& o : t.outcomes) {
+            RecordedCost cost = recorded_cost(t, o, outcome.prices[o.model], options);
             store::ResultRow r;
             r.run_id = outcome.run_id;
             r.suite = t.suite;
@@ -543,15 +441,10 @@ ImportOutcome write_import(const ImportBatch& batch, const ImportOptions& option
             r.score = o.score;
             r.passed = o.score >= 1;
             r.threshold = 1;
-            r.input_tokens = o.input_tokens.value_or(prompt_tokens);
-            r.output_tokens = o.output_tokens.value_or(o.response ? estimate_tokens(*o.response)
-                                                                  : options.output_tokens);
-            r.tokens_estimated = !o.input_tokens || !o.output_tokens;
-            const Price& p = prices[o.model];
-            r.cost_usd =
-                o.cost_usd.value_or((static_cast<double>(r.input_tokens) * p.input_per_mtok +
-                                     static_cast<double>(r.output_tokens) * p.output_per_mtok) /
-                                    1e6);
+            r.input_tokens = cost.input_tokens;
+            r.output_tokens = cost.output_tokens;
+            r.tokens_estimated = cost.estimated;
+            r.cost_usd = cost.cost_usd;
             r.output = o.response.value_or("");
             r.evaluations =
                 nlohmann::json::array({{{"kind", "imported"},

@@ -15,6 +15,7 @@
 // cost from prices. The prompts go to <db>.imports/<run_id>.jsonl (imported_prompts.hpp).
 // Reading validates everything before the database is touched; every problem is reported.
 #include <orch/config/providers.hpp>
+#include <orch/config/recorded.hpp>
 #include <orch/store/store.hpp>
 
 #include <cstdint>
@@ -43,15 +44,8 @@ struct ImportOptions {
     std::int64_t output_tokens = 1; // output tokens of a result with no recorded response
 };
 
-// One prompt and what each model recorded for it.
-struct ImportedOutcome {
-    std::string model;
-    double score = 0;
-    std::optional<std::string> response;
-    std::optional<std::int64_t> input_tokens;
-    std::optional<std::int64_t> output_tokens;
-    std::optional<double> cost_usd;
-};
+// What one model recorded for a prompt (config/recorded.hpp).
+using ImportedOutcome = config::RecordedOutcome;
 
 struct ImportedTask {
     std::string suite;
@@ -81,6 +75,7 @@ struct ImportOutcome {
     double cost_usd = 0;
     std::string prompts_path;
     std::map<std::string, std::string> price_source; // model -> "--price" | "providers.toml" | …
+    std::map<std::string, Price> prices;             // model -> the price used
     std::vector<std::string> warnings;
 };
 
@@ -93,6 +88,17 @@ struct RunLineage {
 // Writes the batch as one completed run (runs.simulated = 0) and its prompts file.
 ImportOutcome write_import(const ImportBatch& batch, const ImportOptions& options,
                            const RunLineage& lineage, store::Store& store);
+
+// The tokens and cost recorded for one outcome: as the file gives them, else estimated from the
+// text (the prompt at least 1 token; no response: options.output_tokens) and priced.
+struct RecordedCost {
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    bool estimated = false;
+    double cost_usd = 0;
+};
+RecordedCost recorded_cost(const ImportedTask& task, const ImportedOutcome& o, const Price& price,
+                           const ImportOptions& options);
 
 // ~4 characters a token, at least 1 for non-empty text.
 std::int64_t estimate_tokens(std::string_view text);

@@ -3,6 +3,7 @@
 #include <orch/provider/command_provider.hpp>
 #include <orch/provider/http_provider.hpp>
 #include <orch/provider/provider.hpp>
+#include <orch/provider/replay_provider.hpp>
 #include <orch/provider/sim_provider.hpp>
 
 #include <fmt/format.h>
@@ -22,6 +23,9 @@ std::unique_ptr<Provider> make_provider(const config::ProviderConfig& cfg, const
     }
     if (cfg.protocol == "command") {
         return std::make_unique<CommandProvider>(cfg);
+    }
+    if (cfg.protocol == "replay") {
+        return std::make_unique<ReplayProvider>(cfg);
     }
     throw Error(ErrorKind::config, fmt::format("{}: providers.{}.protocol: \"{}\" is not supported",
                                                config::format_location(cfg.where), cfg.name, cfg.protocol));

@@ -26,6 +26,8 @@ class Provider {
     // start() returns. The provider must outlive every call it started.
     virtual void start(const config::ModelConfig& model, Request request, Callback done) = 0;
     virtual bool simulated() const { return false; }
+    // Whether the response cache may answer for it (not for replays of recorded answers).
+    virtual bool cacheable() const { return true; }
 };
 
 // Wraps each provider once it is built (e.g. with a response cache).
