@@ -154,3 +154,18 @@ TEST_CASE("cli::bench interrupted by SIGINT") {
         CHECK(sql(db, "pragma integrity_check") == "ok\n");
     }
 }
+
+TEST_CASE("cli::bench stopped by SIGTERM finishes in-flight work like SIGINT and exits 143") {
+    TempDir dir;
+    std::string db = dir.file("t.db");
+    std::string cmd = "exec " + shell_quote(ORCH_BINARY);
+    for (const auto& a : bench(db, {"-t", "sim-mid", "--sim-sleep", "-j", "8", "--no-cache"})) {
+        cmd += " " + shell_quote(a);
+    }
+    auto r = run_shell(cmd + " > /dev/null 2> " + shell_quote(dir.file("err")) +
+                       " & pid=$!; sleep 1.0; kill -TERM $pid; wait $pid; echo $?");
+    CHECK(r.out == "143\n");
+    CHECK(sql(db, "select status from runs") == "interrupted\n");
+    CHECK(sql(db, "select count(*) from results where status = 'error'") == "0\n");
+    CHECK(orch::test::read_text(dir.file("err")).find("--resume 1") != std::string::npos);
+}

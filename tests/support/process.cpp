@@ -121,6 +121,13 @@ int BackgroundProcess::stop() {
         return 0;
     }
     kill(m_pid, SIGTERM);
+    return wait();
+}
+
+int BackgroundProcess::wait() {
+    if (m_pid <= 0) {
+        return 0;
+    }
     int status = 0;
     waitpid(m_pid, &status, 0);
     m_pid = -1;

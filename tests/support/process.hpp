@@ -54,9 +54,12 @@ class BackgroundProcess {
     // timeout_s has passed (false; running() tells which).
     bool wait_for(const std::function<bool(const std::string&)>& ready, double timeout_s);
     bool running();
+    int pid() const { return m_pid; } // the command's own (the shell execs it); -1 once reaped
     // SIGTERM, then waits; the exit status, -1 when it did not exit normally, 0 when it had
     // already been stopped.
     int stop();
+    // Waits for it to exit by itself; the exit status as stop() gives it.
+    int wait();
 
   private:
     std::string m_log;

@@ -20,10 +20,15 @@ namespace orch::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
 
-extern "C" void on_sigint(int) {
+// SIGINT (Ctrl-C) and SIGTERM (a CI job cancelled) both stop new work; in-flight work finishes
+// and is recorded. A second signal stops at once.
+extern "C" void on_stop_signal(int sig) {
     g_stop.store(true);
-    std::signal(SIGINT, SIG_DFL); // a second Ctrl-C stops at once
+    g_signal.store(sig);
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
 }
 
 struct BenchArgs {
@@ -107,26 +112,34 @@ void run_bench_command(Context& ctx, BenchArgs& a) {
     }
 
     g_stop.store(false);
-    auto previous = std::signal(SIGINT, on_sigint);
+    g_signal.store(0);
+    auto previous_int = std::signal(SIGINT, on_stop_signal);
+    auto previous_term = std::signal(SIGTERM, on_stop_signal);
+    auto restore = [&] {
+        std::signal(SIGINT, previous_int);
+        std::signal(SIGTERM, previous_term);
+    };
     bench::BenchOutcome outcome;
     try {
         outcome = bench::run_bench(providers, plan, o, store, ctx.err);
     } catch (...) {
-        std::signal(SIGINT, previous);
+        restore();
         throw;
     }
-    std::signal(SIGINT, previous);
+    restore();
 
     auto board = report::build_leaderboard(store, outcome.run_id);
     report::print_table(board, ctx.out, report::TableStyle{ctx.color()});
     report::print_calibration(report::judge_calibration(store, outcome.run_id), ctx.out);
     ctx.err << fmt::format("run {} {}: {} results written to {} ({} errors, {} unscored); spent ${:.4f}"
-                           "{}\n",
+                           "{}{}\n",
                            outcome.run_id, outcome.status, outcome.results, ctx.db_path, outcome.errors,
                            outcome.unscored, outcome.spent_usd,
                            outcome.cache_hits > 0
-                               ? fmt::format(" ({} answers from the cache, ${:.4f} not spent again)",
-                                             outcome.cache_hits, outcome.cost_usd - outcome.spent_usd)
+                               ? fmt::format(" ({} answers from the cache, not bought again)", outcome.cache_hits)
+                               : "",
+                           outcome.replayed > 0
+                               ? fmt::format(" ({} answers replayed from recorded outcomes)", outcome.replayed)
                                : "");
     if (!a.write_baseline.empty()) {
         report::write_baseline_file(report::baseline_from(board), a.write_baseline);
@@ -147,7 +160,7 @@ void run_bench_command(Context& ctx, BenchArgs& a) {
         ctx.exit_code = static_cast<int>(ErrorKind::budget);
     } else if (outcome.status == "interrupted") {
         ctx.err << fmt::format("orch: interrupted; resume with: orch bench --resume {}\n", outcome.run_id);
-        ctx.exit_code = 130;
+        ctx.exit_code = 128 + (g_signal.load() != 0 ? g_signal.load() : SIGINT); // 130, or 143 for SIGTERM
     } else if (outcome.results > 0 && outcome.errors == outcome.results) {
         ctx.err << "orch: every provider call failed\n";
         ctx.exit_code = static_cast<int>(ErrorKind::provider);
