@@ -21,6 +21,7 @@ class SimServerProcess {
     int port() const { return m_port; }
     std::string base_url() const; // http://127.0.0.1:PORT/v1
     int stop();                   // SIGTERM; returns the exit status
+    int pid() const { return m_process->pid(); }
 
   private:
     std::unique_ptr<BackgroundProcess> m_process;

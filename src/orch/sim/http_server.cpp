@@ -688,14 +688,26 @@ struct HttplibServer::Impl {
     }
 
     // Which try of this request this is: a retry of a request that met a simulated 503 may
-    // succeed, as it would against a real overloaded server.
-    int next_attempt(const config::ModelConfig& model, const Request& r) {
-        std::uint64_t id = util::hash64(r.key, r.seed ^ util::hash64(model.name));
+    // succeed, as it would against a real overloaded server. Only requests that failed are
+    // remembered (until they succeed), so a long-lived server's memory stays flat.
+    std::uint64_t attempt_id(const config::ModelConfig& model, const Request& r) const {
+        return util::hash64(r.key, r.seed ^ util::hash64(model.name));
+    }
+    int attempt_of(std::uint64_t id) {
         std::lock_guard lock(attempts_mutex);
-        if (attempts.size() > 1'000'000) {
-            attempts.clear(); // bounded memory for long-lived servers
+        auto it = attempts.find(id);
+        return it == attempts.end() ? 0 : it->second;
+    }
+    void record_attempt(std::uint64_t id, bool failed) {
+        std::lock_guard lock(attempts_mutex);
+        if (!failed) {
+            attempts.erase(id);
+            return;
         }
-        return attempts[id]++;
+        if (attempts.size() > 100'000) {
+            attempts.clear(); // failures never retried: bounded all the same
+        }
+        ++attempts[id];
     }
 
     bool authorized(Protocol p, const httplib::Request& req) const {
@@ -813,7 +825,9 @@ struct HttplibServer::Impl {
         request.seed = call.seed.value_or(options.seed);
         request.sim_hint = answers.find(call.messages);
         request.task_type = request.sim_hint ? request.sim_hint->task_type : "chat";
-        SimAnswer sim = simulate(*model, request, next_attempt(*model, request));
+        std::uint64_t attempt = attempt_id(*model, request);
+        SimAnswer sim = simulate(*model, request, attempt_of(attempt));
+        record_attempt(attempt, sim.failed);
 
         // The answer's clock starts after any injected delay.
         double t0 = util::monotonic_ms();
