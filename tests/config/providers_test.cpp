@@ -123,3 +123,23 @@ TEST_CASE("config::ModelConfig::cost_usd") {
         CHECK(m.cost_usd(1'000'000, 0, 1'000'000) == doctest::Approx(0.3));
     }
 }
+
+// toml++ 3.3 runs into __builtin_unreachable() on some non-ASCII characters outside strings
+// (found by fuzz_providers_toml); such text is invalid TOML and is reported before parsing.
+TEST_CASE("config::non-ASCII text outside strings and comments is a located error") {
+    CHECK(load_error("\xd1\x80") == "providers.toml:1:1: invalid TOML: unexpected character '\xd1\x80' (outside a "
+                                    "string or comment)");
+    CHECK(load_error("[providers.sim]\nprotocol = \"sim\" \xc3\xa9\n") ==
+          "providers.toml:2:18: invalid TOML: unexpected character '\xc3\xa9' (outside a string or comment)");
+    // Inside strings (every kind, with escapes and quotes) and comments it is just text.
+    std::string fine = std::string(k_valid) +
+                       "# caf\xc3\xa9 \"\n"
+                       "[providers.x]\nprotocol = \"sim\"\n"
+                       "[providers.x.headers]\n"
+                       "a = \"caf\xc3\xa9 \\\" still \xc3\xa9\"\n"
+                       "b = 'caf\xc3\xa9'\n"
+                       "c = \"\"\"\ncaf\xc3\xa9 \"\" \xc3\xa9\n\"\"\"\n"
+                       "d = '''\xc3\xa9''''\n"
+                       "e = \"\"\"\xc3\xa9\"\"\"\"\" # \xc3\xa9\n";
+    CHECK(load_error(fine) == "");
+}
