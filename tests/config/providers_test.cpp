@@ -124,13 +124,18 @@ TEST_CASE("config::ModelConfig::cost_usd") {
     }
 }
 
-// toml++ 3.3 runs into __builtin_unreachable() on some non-ASCII characters outside strings
-// (found by fuzz_providers_toml); such text is invalid TOML and is reported before parsing.
+// toml++ 3.3 runs into __builtin_unreachable() deciding whether a non-ASCII character such as
+// 'р' or 'é' is whitespace (found by fuzz_providers_toml). Such text is invalid TOML outside
+// strings and comments: a located error, the same in every build.
 TEST_CASE("config::non-ASCII text outside strings and comments is a located error") {
-    CHECK(load_error("\xd1\x80") == "providers.toml:1:1: invalid TOML: unexpected character '\xd1\x80' (outside a "
-                                    "string or comment)");
-    CHECK(load_error("[providers.sim]\nprotocol = \"sim\" \xc3\xa9\n") ==
-          "providers.toml:2:18: invalid TOML: unexpected character '\xc3\xa9' (outside a string or comment)");
+    CHECK(load_error("\xd1\x80") ==
+          "providers.toml:1:1: invalid TOML: Error while parsing root table: expected keys, tables, whitespace or "
+          "comments, saw '\xd1\x80'");
+    CHECK(load_error("[providers.sim]\nprotocol = \"sim\" \xc3\xa9\n").find("providers.toml:2:") == 0);
+    CHECK(load_error("[providers.sim]\nprotocol = sim\xc3\xa9\n").find("providers.toml:2:") == 0);
+    // The Unicode whitespace it knows is still recognised (and refused: TOML allows space and tab).
+    CHECK(load_error(std::string(k_valid) + "\xe3\x80\x80# an ideographic space\n") ==
+          "providers.toml:11:1: invalid TOML: Error while parsing root table: expected space or tab, saw '\\u3000'");
     // Inside strings (every kind, with escapes and quotes) and comments it is just text.
     std::string fine = std::string(k_valid) +
                        "# caf\xc3\xa9 \"\n"

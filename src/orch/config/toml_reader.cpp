@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
-#include <string_view>
 
 namespace orch::config {
 
@@ -65,88 +64,6 @@ nlohmann::json toml_to_json(const toml::node& node) {
     }
 }
 
-namespace {
-
-// toml++ 3.3 (Debian 12) marks some branches of its Unicode tables __builtin_unreachable(), and
-// they are reachable: a non-ASCII character such as 'é' or 'р' where the parser looks for
-// whitespace or a bare key runs is_non_ascii_horizontal_whitespace() into one (undefined
-// behaviour; found by fuzz_providers_toml, kept in tests/data/fuzz/providers_toml/). TOML allows
-// non-ASCII text only inside strings and comments, so such a file is invalid anyway: it is
-// reported here, by line and column, and never reaches the parser.
-struct Stray {
-    int line = 1;
-    int column = 1; // in characters
-    std::string character;
-};
-
-std::optional<Stray> stray_non_ascii(std::string_view text) {
-    enum class In { code, comment, basic, literal, ml_basic, ml_literal } in = In::code;
-    Stray at;
-    auto starts = [&](std::size_t i, char quote) {
-        return i + 2 < text.size() && text[i] == quote && text[i + 1] == quote && text[i + 2] == quote;
-    };
-    for (std::size_t i = 0; i < text.size();) {
-        unsigned char c = static_cast<unsigned char>(text[i]);
-        std::size_t step = 1;
-        switch (in) {
-        case In::code:
-            if (c == '#') {
-                in = In::comment;
-            } else if (c == '"' || c == '\'') {
-                bool multi = starts(i, static_cast<char>(c));
-                in = c == '"' ? (multi ? In::ml_basic : In::basic) : (multi ? In::ml_literal : In::literal);
-                step = multi ? 3 : 1;
-            } else if (c >= 0x80) {
-                std::size_t len = 1;
-                while (len < 4 && i + len < text.size() && (static_cast<unsigned char>(text[i + len]) & 0xC0) == 0x80) {
-                    ++len;
-                }
-                at.character = std::string(text.substr(i, len));
-                return at;
-            }
-            break;
-        case In::comment:
-            in = c == '\n' ? In::code : in;
-            break;
-        case In::basic:
-        case In::literal:
-            if (c == '\\' && in == In::basic && i + 1 < text.size() && text[i + 1] != '\n') {
-                step = 2;
-            } else if (c == '\n' || c == (in == In::basic ? '"' : '\'')) {
-                in = In::code; // an unterminated string is the parser's to report
-            }
-            break;
-        case In::ml_basic:
-        case In::ml_literal: {
-            char quote = in == In::ml_basic ? '"' : '\'';
-            if (c == '\\' && in == In::ml_basic && i + 1 < text.size()) {
-                step = 2;
-            } else if (starts(i, quote)) {
-                // The closing delimiter is the last three of a run of up to five quotes.
-                step = 3;
-                while (step < 5 && i + step < text.size() && text[i + step] == quote) {
-                    ++step;
-                }
-                in = In::code;
-            }
-            break;
-        }
-        }
-        for (std::size_t k = i; k < i + step && k < text.size(); ++k) {
-            if (text[k] == '\n') {
-                ++at.line;
-                at.column = 1;
-            } else if ((static_cast<unsigned char>(text[k]) & 0xC0) != 0x80) {
-                ++at.column;
-            }
-        }
-        i += step;
-    }
-    return std::nullopt;
-}
-
-} // namespace
-
 std::optional<toml::table> parse_toml_file(const std::string& path, Problems& problems) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -155,15 +72,8 @@ std::optional<toml::table> parse_toml_file(const std::string& path, Problems& pr
     }
     std::stringstream buf;
     buf << in.rdbuf();
-    const std::string text = buf.str();
-    if (auto stray = stray_non_ascii(text)) {
-        problems.add(Location{path, stray->line, stray->column}, "",
-                     fmt::format("invalid TOML: unexpected character '{}' (outside a string or comment)",
-                                 stray->character));
-        return std::nullopt;
-    }
     try {
-        return toml::parse(text, path);
+        return toml::parse(buf.str(), path);
     } catch (const toml::parse_error& e) {
         problems.add(location_of(path, e.source()), "",
                      fmt::format("invalid TOML: {}", e.description()));
