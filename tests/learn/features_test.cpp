@@ -31,8 +31,9 @@ TEST_CASE("learn::features") {
             auto index =
                 static_cast<std::uint32_t>((1u << config.hash_bits) + static_cast<unsigned>(at));
             auto it = std::find(x.index.begin(), x.index.end(), index);
+            // Dense features carry k_dense_weight; this gives them back on their own scale.
             return it == x.index.end() ? 0.0
-                                       : x.value[static_cast<std::size_t>(it - x.index.begin())];
+                                       : x.value[static_cast<std::size_t>(it - x.index.begin())] / k_dense_weight;
         };
         CHECK(dense(v, "negation") == 1);
         CHECK(dense(v, "list_items") == 1); // four items, scaled to at most 1
@@ -41,6 +42,26 @@ TEST_CASE("learn::features") {
         CHECK(dense(plain, "negation") == 0);
         CHECK(dense(plain, "code") == 0);
         CHECK(dense(extract_features(config, "fix: def f(x): return x", "code"), "code") == 1);
+    }
+    SUBCASE("word-problem features: sentences, numbers, percent, fractions, money, units") {
+        auto dense = [&](const SparseVector& x, const std::string& name) {
+            const auto& names = dense_feature_names(config);
+            auto at = static_cast<std::uint32_t>(std::find(names.begin(), names.end(), name) - names.begin());
+            REQUIRE(at < names.size());
+            auto it = std::find(x.index.begin(), x.index.end(), (1u << config.hash_bits) + at);
+            return it == x.index.end() ? 0.0 : x.value[static_cast<std::size_t>(it - x.index.begin())];
+        };
+        SparseVector w = extract_features(config,
+                                          "A shirt costs $20. It is 25% off for 3 days. Half of 2.5 kg is sold. "
+                                          "How many dollars?",
+                                          "gsm8k");
+        SparseVector plain = extract_features(config, "hello there", "chat");
+        for (const char* name : {"sentences", "distinct_numbers", "largest_number", "decimals", "percent", "fractions",
+                                 "money", "units"}) {
+            CAPTURE(name);
+            CHECK(dense(w, name) > 0);
+            CHECK(dense(plain, name) == 0);
+        }
     }
     SUBCASE("answer features only when asked for, and only with a response") {
         FeatureConfig cascade = config;

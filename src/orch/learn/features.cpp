@@ -15,6 +15,8 @@ namespace {
 const std::vector<std::string> k_prompt_features = {
     "log_chars", "log_words", "log_lines",  "digit_share", "numbers",     "question_marks",
     "code",      "math",      "list_items", "negation",    "upper_share",
+    // Word problems: how many steps and what kind of arithmetic they ask for.
+    "sentences", "distinct_numbers", "largest_number", "decimals", "percent", "fractions", "money", "units",
 };
 const std::vector<std::string> k_answer_features = {
     "answer_none",    "answer_fractional", "answer_not_in_working", "answer_not_last_result",
@@ -42,7 +44,7 @@ class Builder {
     // The i-th dense feature (k_prompt_features then k_answer_features).
     void dense(std::size_t i, double value) {
         if (value != 0) {
-            m_pairs.emplace_back(static_cast<std::uint32_t>(m_dense_base + i), value);
+            m_pairs.emplace_back(static_cast<std::uint32_t>(m_dense_base + i), value * k_dense_weight);
         }
     }
     SparseVector finish() {
@@ -80,6 +82,17 @@ bool has_code(std::string_view p) {
 }
 
 // Words a question uses to turn its meaning around ("Which is NOT …", "… EXCEPT").
+// Counts words of `lower` (lower-case words) that are in `set`.
+double count_words(const std::vector<std::string>& lower, std::initializer_list<std::string_view> set) {
+    double n = 0;
+    for (const auto& w : lower) {
+        for (std::string_view s : set) {
+            n += w == s ? 1 : 0;
+        }
+    }
+    return n;
+}
+
 bool has_negation(std::string_view p) {
     for (const auto& w : util::split_words(p)) {
         if (w == "NOT" || w == "EXCEPT" || w == "LEAST" || w == "FALSE") {
@@ -163,6 +176,37 @@ SparseVector extract_features(const FeatureConfig& config, std::string_view prom
     b.dense(k++, squash(list_items, 4));
     b.dense(k++, has_negation(prompt) ? 1 : 0);
     b.dense(k++, letters > 0 ? upper / letters : 0);
+
+    double sentences = 0;
+    for (size_t i = 0; i < prompt.size(); ++i) {
+        char c = prompt[i];
+        bool end = i + 1 == prompt.size() || std::isspace(static_cast<unsigned char>(prompt[i + 1])) != 0;
+        sentences += (c == '.' || c == '?' || c == '!') && end ? 1 : 0;
+    }
+    std::vector<double> numbers = util::numbers_in(prompt);
+    std::vector<double> distinct = numbers;
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    double largest = 0, decimals = 0;
+    for (double n : numbers) {
+        largest = std::max(largest, std::abs(n));
+        decimals += n != std::floor(n) ? 1 : 0;
+    }
+    b.dense(k++, squash(sentences, 6));
+    b.dense(k++, squash(static_cast<double>(distinct.size()), 6));
+    b.dense(k++, std::log10(1 + largest) / 6);
+    b.dense(k++, squash(decimals, 2));
+    b.dense(k++, squash(count_words(words, {"percent", "%"}) +
+                            static_cast<double>(std::count(prompt.begin(), prompt.end(), '%')), 2));
+    b.dense(k++, squash(count_words(words, {"half", "third", "thirds", "quarter", "quarters", "fifth", "twice",
+                                            "double", "triple", "fraction"}),
+                        2));
+    b.dense(k++, squash(static_cast<double>(std::count(prompt.begin(), prompt.end(), '$')) +
+                            count_words(words, {"dollars", "cents", "price", "cost", "costs", "profit"}),
+                        3));
+    b.dense(k++, squash(count_words(words, {"hour", "hours", "minute", "minutes", "day", "days", "week", "weeks",
+                                            "month", "months", "year", "years", "mile", "miles", "km", "pounds"}),
+                        3));
 
     if (config.answer_checks && response) {
         AnswerChecks a = check_answer(*response);

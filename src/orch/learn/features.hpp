@@ -12,6 +12,11 @@
 
 namespace orch::learn {
 
+// Dense features are multiplied by this. One L2 penalty serves the few dense shape features and
+// the many sparse hashed words; weighting the dense ones up lets them carry what they know
+// (GSM8K, 5 held-out halves: APGR 0.646 unweighted, 0.655 at 4; MMLU 0.697 either way).
+inline constexpr double k_dense_weight = 4.0;
+
 struct FeatureConfig {
     int hash_bits = 16;         // 2^hash_bits buckets for words and task types
     bool bigrams = true;        // word bigrams as well as unigrams

@@ -108,7 +108,8 @@ nlohmann::json Scorer::to_json() const {
              {{"hash_bits", m_features.hash_bits},
               {"bigrams", m_features.bigrams},
               {"answer_checks", m_features.answer_checks},
-              {"dense", dense_feature_names(m_features)}}},
+              {"dense", dense_feature_names(m_features)},
+              {"dense_weight", k_dense_weight}}},
             {"weak_model", model_to_json(m_weak_model)},
             {"strong_model", model_to_json(m_strong_model)}};
 }
@@ -145,6 +146,10 @@ Scorer Scorer::from_json(const nlohmann::json& j, const std::string& where) {
         it != f.end() && *it != nlohmann::json(dense_feature_names(config))) {
         bad(where, "features.dense",
             "written by another version of orch (the dense features differ)");
+    }
+    if (auto it = f.find("dense_weight"); it == f.end() || *it != nlohmann::json(k_dense_weight)) {
+        bad(where, "features.dense_weight",
+            "written by another version of orch (the dense features are weighted differently)");
     }
     std::size_t dim = feature_dim(config);
     auto weak_model = model_from_json(member(j, where, "", "weak_model"), where, "weak_model", dim);
