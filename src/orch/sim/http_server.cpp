@@ -110,6 +110,17 @@ class Connection final : public httplib::Stream {
         return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
     }
 
+    // Waits up to timeout_ms for the client to hang up, without reading what it may have sent;
+    // true if it did. One wake-up at the end instead of polling, so that hundreds of sleeping
+    // requests cost no CPU.
+    bool wait_for_hangup(double timeout_ms) const {
+        pollfd p{m_fd, POLLRDHUP, 0};
+        timespec ts{static_cast<time_t>(timeout_ms / 1000),
+                    static_cast<long>(std::fmod(timeout_ms, 1000.0) * 1e6)};
+        int n = ::ppoll(&p, 1, &ts, nullptr);
+        return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+    }
+
     // From now on nothing more is written, and the socket is closed with a TCP reset.
     void reset() { m_reset = true; }
     bool was_reset() const { return m_reset; }
@@ -676,13 +687,22 @@ struct HttplibServer::Impl {
     // stopping or the client has gone meanwhile, so a sleeping request never holds a thread
     // (or stop()) for long.
     bool sleep_until(double deadline_ms) const {
-        while (!stopping.load() && (t_connection == nullptr || !t_connection->peer_closed())) {
+        if (t_connection != nullptr && t_connection->peer_closed()) {
+            return false;
+        }
+        while (!stopping.load()) {
             double left = deadline_ms - util::monotonic_ms();
             if (left <= 0) {
                 return true;
             }
-            std::this_thread::sleep_for(
-                std::chrono::duration<double, std::milli>(std::min(left, 20.0)));
+            double slice = std::min(left, 250.0); // stop() waits at most this long
+            if (t_connection != nullptr) {
+                if (t_connection->wait_for_hangup(slice)) {
+                    return false;
+                }
+            } else {
+                std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(slice));
+            }
         }
         return false;
     }
