@@ -7,12 +7,10 @@ using orch::test::run_orch;
 using orch::test::run_shell;
 using orch::test::shell_quote;
 using orch::test::TempDir;
+using orch::test::sql;
 
 namespace {
 
-std::string sql(const std::string& db, const std::string& q) {
-    return run_shell("sqlite3 " + shell_quote(db) + " " + shell_quote(q)).out;
-}
 
 // A fleet with one candidate and one judge whose behaviour the test sets.
 std::string providers(const std::string& judge_profile) {

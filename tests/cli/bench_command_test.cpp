@@ -10,13 +10,10 @@ using orch::test::run_orch;
 using orch::test::run_shell;
 using orch::test::shell_quote;
 using orch::test::TempDir;
+using orch::test::sql;
 
 namespace {
 
-std::string sql(const std::string& db, const std::string& query) {
-    auto r = run_shell("sqlite3 -separator '|' " + shell_quote(db) + " " + shell_quote(query));
-    return r.out;
-}
 
 std::vector<std::string> bench_args(const std::string& db, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"--providers", orch::test::source_path("providers.toml"), "--db", db,

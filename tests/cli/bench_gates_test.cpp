@@ -12,12 +12,10 @@ using orch::test::run_orch;
 using orch::test::run_shell;
 using orch::test::shell_quote;
 using orch::test::TempDir;
+using orch::test::sql;
 
 namespace {
 
-std::string sql(const std::string& db, const std::string& query) {
-    return run_shell("sqlite3 " + shell_quote(db) + " " + shell_quote(query)).out;
-}
 
 std::vector<std::string> bench(const std::string& db, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"--providers", orch::test::source_path("providers.toml"), "--db", db,

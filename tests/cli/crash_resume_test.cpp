@@ -17,12 +17,10 @@
 using orch::test::run_shell;
 using orch::test::shell_quote;
 using orch::test::TempDir;
+using orch::test::sql;
 
 namespace {
 
-std::string sql(const std::string& db, const std::string& q) {
-    return run_shell("sqlite3 " + shell_quote(db) + " " + shell_quote(q)).out;
-}
 
 // Starts orch with args; returns its pid.
 pid_t spawn_orch(const std::vector<std::string>& args) {

@@ -14,6 +14,7 @@ using orch::test::run_orch;
 using orch::test::run_shell;
 using orch::test::shell_quote;
 using orch::test::TempDir;
+using orch::test::sql;
 
 namespace {
 
@@ -21,9 +22,6 @@ std::string data_dir() {
     return std::string(ORCH_SOURCE_DIR) + "/../shared/data/routellm";
 }
 
-std::string sql(const std::string& db, const std::string& query) {
-    return run_shell("sqlite3 -separator '|' " + shell_quote(db) + " " + shell_quote(query)).out;
-}
 
 // Shares are in [0, 1]. An APGR is at least 0 and at most the oracle's, which recovers the
 // most at every share (and may pass 1 when the weak model is sometimes right where the strong

@@ -23,6 +23,7 @@ using orch::test::run_orch;
 using orch::test::run_shell;
 using orch::test::shell_quote;
 using orch::test::TempDir;
+using orch::test::sql;
 
 namespace {
 
@@ -276,10 +277,6 @@ orch::test::ProcessResult bench(const Conformance& c, const std::string& model_i
     std::string providers = c.dir.write("providers.toml", toml);
     return run_orch({"--providers", providers, "--db", c.db, "bench", "--suite",
                      c.dir.file("tasks"), "-t", "mock", "--no-cache"});
-}
-
-std::string sql(const std::string& db, const std::string& query) {
-    return run_shell("sqlite3 -separator '|' " + shell_quote(db) + " " + shell_quote(query)).out;
 }
 
 double sql_number(const std::string& db, const std::string& query) {

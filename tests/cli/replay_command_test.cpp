@@ -11,12 +11,10 @@ using orch::test::run_orch;
 using orch::test::run_shell;
 using orch::test::shell_quote;
 using orch::test::TempDir;
+using orch::test::sql;
 
 namespace {
 
-std::string sql(const std::string& db, const std::string& q) {
-    return run_shell("sqlite3 " + shell_quote(db) + " " + shell_quote(q)).out;
-}
 
 // 60 prompts of two types: the weak model gets every "lookup" right and every "proof" wrong;
 // the strong model gets everything right but one proof.

@@ -9,12 +9,10 @@ using orch::test::run_orch;
 using orch::test::run_shell;
 using orch::test::shell_quote;
 using orch::test::TempDir;
+using orch::test::sql;
 
 namespace {
 
-std::string sql(const std::string& db, const std::string& query) {
-    return run_shell("sqlite3 -separator '|' " + shell_quote(db) + " " + shell_quote(query)).out;
-}
 
 // The simulated fleet of the shipped providers.toml, plus command models that leave a
 // marker file when called, and the policies the tests route through.

@@ -21,6 +21,7 @@ using orch::test::run_shell;
 using orch::test::shell_quote;
 using orch::test::source_path;
 using orch::test::TempDir;
+using orch::test::sql;
 
 namespace {
 
@@ -36,9 +37,6 @@ constexpr bool k_sanitized = false;
 constexpr bool k_sanitized = false;
 #endif
 
-std::string sql(const std::string& db, const std::string& q) {
-    return run_shell("sqlite3 " + shell_quote(db) + " " + shell_quote(q)).out;
-}
 
 struct Sample {
     double t = 0; // seconds since the start

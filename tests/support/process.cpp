@@ -134,6 +134,10 @@ int BackgroundProcess::wait() {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::string sql(const std::string& db, const std::string& query) {
+    return run_shell("sqlite3 -separator '|' " + shell_quote(db) + " " + shell_quote(query)).out;
+}
+
 ProcessResult run_orch(const std::vector<std::string>& args, const std::string& cwd,
                        const std::string& stdin_text, const std::vector<std::string>& env) {
     TempDir scratch;

@@ -39,6 +39,8 @@ std::string source_path(const std::string& relative); // a path inside the repos
 std::string shell_quote(const std::string& s);
 // Runs a shell command line, returning exit code and stdout.
 ProcessResult run_shell(const std::string& command);
+// What the sqlite3 shell prints for a query on the database at `db` (columns joined by '|').
+std::string sql(const std::string& db, const std::string& query);
 
 // A shell command line run in the background (a server under test), its stdout and stderr
 // going to `log_path`; stopped (SIGTERM, then waited for) when the object goes.
