@@ -8,7 +8,7 @@ namespace orch::bench {
 
 PendingJudgement::PendingJudgement(const config::Task& task, std::string output, std::uint64_t seed,
                                    std::string result_key)
-    : m_task(task), m_output(std::move(output)), m_seed(seed), m_key(std::move(result_key)) {
+    : m_output(std::move(output)), m_seed(seed), m_key(std::move(result_key)) {
     for (const auto& m : task.messages) {
         if (m.role == "user") {
             m_task_text += (m_task_text.empty() ? "" : "\n\n") + m.content;

@@ -57,7 +57,6 @@ class PendingJudgement {
     };
     JudgeCallSpec make_call(std::size_t evaluator, std::size_t judge, std::size_t variant, int attempt) const;
 
-    const config::Task& m_task;
     std::string m_output;
     std::uint64_t m_seed;
     std::string m_key;
