@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <orch/config/recorded.hpp>
 #include <orch/core/error.hpp>
+#include <orch/provider/check.hpp>
 #include <orch/provider/replay_provider.hpp>
 
 #include <sstream>
@@ -118,4 +119,28 @@ TEST_CASE("config::recorded outcomes: ids, repeats and every problem located") {
         CHECK(what.find(bad + ":5: scores: expected an object") != std::string::npos);
     }
     CHECK_THROWS_AS(orch::config::read_recorded_jsonl(dir.file("absent.jsonl")), orch::Error);
+}
+
+TEST_CASE("provider::providers check reads a replay provider's file instead of calling it") {
+    TempDir dir;
+    orch::config::ProvidersConfig cfg;
+    orch::config::ProviderConfig good;
+    good.name = "recorded";
+    good.protocol = "replay";
+    good.source = dir.write("r.jsonl", k_recorded);
+    orch::config::ProviderConfig bad = good;
+    bad.name = "broken";
+    bad.source = dir.write("bad.jsonl", "{\"prompt\": 1}\n");
+    cfg.providers = {good, bad};
+    orch::config::ModelConfig strong;
+    strong.name = "strong";
+    strong.provider = "recorded";
+    cfg.models = {strong};
+    auto results = orch::provider::check_providers(cfg, {});
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].ok);
+    CHECK(results[0].message.find("2 recorded prompts, 2 models") != std::string::npos);
+    CHECK_FALSE(results[1].ok);
+    CHECK(results[1].error_kind == "config");
+    CHECK(results[1].message.find("bad.jsonl:1: prompt: expected a string") != std::string::npos);
 }

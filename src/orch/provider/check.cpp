@@ -1,3 +1,4 @@
+#include <orch/config/recorded.hpp>
 #include <orch/core/error.hpp>
 #include <orch/provider/check.hpp>
 #include <orch/provider/provider.hpp>
@@ -42,6 +43,22 @@ std::vector<CheckResult> check_providers(const config::ProvidersConfig& cfg,
         r.provider = p.name;
         r.protocol = p.protocol;
         const auto* m = cheapest_model(cfg, p.name);
+        if (p.protocol == "replay") {
+            // Nothing to call: what a replay can answer is its file of recorded outcomes.
+            try {
+                config::RecordedFile file = config::read_recorded_jsonl(p.source);
+                r.ok = true;
+                r.model = m != nullptr ? m->name : "";
+                r.message = fmt::format("{} recorded prompts, {} models, in {}", file.prompts.size(),
+                                        file.models.size(), p.source);
+            } catch (const Error& e) {
+                r.error_kind = "config";
+                r.message = e.what();
+            }
+            results.push_back(r);
+            models.push_back(nullptr);
+            continue;
+        }
         if (m == nullptr) {
             r.error_kind = "config";
             r.message = "no model uses this provider";
