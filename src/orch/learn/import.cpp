@@ -1,6 +1,7 @@
 #include <orch/config/problems.hpp>
 #include <orch/config/recorded.hpp>
 #include <orch/core/error.hpp>
+#include <orch/core/types.hpp>
 #include <orch/learn/csv.hpp>
 #include <orch/learn/import.hpp>
 #include <orch/learn/imported_prompts.hpp>
@@ -271,10 +272,6 @@ const std::map<std::string, Price>& routellm_default_prices() {
         {"mistralai/Mixtral-8x7B-Instruct-v0.1", {0.24, 0.24}},
     };
     return prices;
-}
-
-std::int64_t estimate_tokens(std::string_view text) {
-    return text.empty() ? 0 : static_cast<std::int64_t>((text.size() + 3) / 4);
 }
 
 ImportBatch read_routellm(const std::vector<std::string>& paths, const ImportOptions& options) {

@@ -90,7 +90,8 @@ ImportOutcome write_import(const ImportBatch& batch, const ImportOptions& option
                            const RunLineage& lineage, store::Store& store);
 
 // The tokens and cost recorded for one outcome: as the file gives them, else estimated from the
-// text (the prompt at least 1 token; no response: options.output_tokens) and priced.
+// text (orch::estimate_tokens; the prompt at least 1 token; no response: options.output_tokens)
+// and priced.
 struct RecordedCost {
     std::int64_t input_tokens = 0;
     std::int64_t output_tokens = 0;
@@ -99,8 +100,5 @@ struct RecordedCost {
 };
 RecordedCost recorded_cost(const ImportedTask& task, const ImportedOutcome& o, const Price& price,
                            const ImportOptions& options);
-
-// ~4 characters a token, at least 1 for non-empty text.
-std::int64_t estimate_tokens(std::string_view text);
 
 } // namespace orch::learn
