@@ -93,6 +93,24 @@ TEST_CASE("http::bench retries transient faults and records the rest") {
         CHECK(sql(run.db, "select count(*) from results where status = 'error' and error_kind not in "
                           "('transport', 'bad_response')") == "0\n");
     }
+    SUBCASE("streams cut before their terminator are retried like resets and all end scored") {
+        for (const char* protocol : {"openai", "anthropic"}) {
+            CAPTURE(protocol);
+            HttpRun run;
+            bench_over_http(run, protocol, "stream = true\nmax_retries = 6", {"--faults", "truncate:0.3"});
+            REQUIRE(run.r.exit_code == 0);
+            check_nothing_lost(run.db);
+            CHECK(sql(run.db, "select count(*) from results where status = 'scored'") == "36\n");
+            CHECK(std::stoi(sql(run.db, "select sum(retries) from results")) > 0);
+        }
+    }
+    SUBCASE("a streamed context-length 400 is recorded as context_length with the server's message") {
+        HttpRun run;
+        bench_over_http(run, "openai", "stream = true", {"--faults", "context@1-5"}, {"-j", "1"});
+        REQUIRE(run.r.exit_code == 0);
+        CHECK(sql(run.db, "select count(*), max(retries) from results where error_kind = 'context_length' "
+                          "and error like '%maximum context length%'") == "5|0\n");
+    }
     SUBCASE("a hang past the first-byte timeout is a timeout, retried") {
         HttpRun run;
         bench_over_http(run, "openai", "first_byte_timeout_s = 0.5\nmax_retries = 2", {"--faults", "hang=3@1-2"},

@@ -28,7 +28,7 @@ struct HttpRequest {
 struct HttpResponse {
     int status = 0;
     std::map<std::string, std::string> headers; // names in lower case
-    std::string body; // empty when the body was streamed to on_data
+    std::string body; // empty when a 2xx body was streamed to on_data
     double latency_ms = 0;
     std::optional<double> first_byte_ms;
 };
@@ -61,7 +61,8 @@ using OnDone = std::function<void(HttpOutcome)>;
 class HttpClient {
   public:
     virtual ~HttpClient() = default;
-    // Starts a transfer. With on_data set, body bytes go there and not into the response;
+    // Starts a transfer. With on_data set, a 2xx reply's body bytes go there and not into the
+    // response (a non-2xx reply's body is kept in the response, to be read whole);
     // on_data and done run on the client's thread; done runs exactly once.
     virtual void start(HttpRequest request, OnData on_data, OnDone done) = 0;
 };

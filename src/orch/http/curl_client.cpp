@@ -52,10 +52,14 @@ struct Transfer {
     std::string partial;
     double started_ms = 0;
     bool got_byte = false;
+    bool status_2xx = true; // from the status line: a non-2xx body is kept, not streamed
     bool aborted_by_caller = false;
     bool first_byte_timed_out = false;
     char error_buf[CURL_ERROR_SIZE] = {0};
 };
+
+// How much of a streamed request's error reply is kept.
+constexpr size_t k_max_error_body = 64 * 1024;
 
 size_t on_body(char* ptr, size_t size, size_t nmemb, void* user) {
     auto* t = static_cast<Transfer*>(user);
@@ -64,13 +68,15 @@ size_t on_body(char* ptr, size_t size, size_t nmemb, void* user) {
         t->got_byte = true;
         t->response.first_byte_ms = util::monotonic_ms() - t->started_ms;
     }
-    if (t->on_data) {
+    if (t->on_data && t->status_2xx) {
         t->partial.append(ptr, std::min<size_t>(n, 4096 - std::min<size_t>(4096, t->partial.size())));
         if (!t->on_data(std::string_view(ptr, n))) {
             t->aborted_by_caller = true;
             return 0; // makes curl fail the transfer with CURLE_WRITE_ERROR
         }
-    } else {
+    } else if (!t->on_data || t->response.body.size() < k_max_error_body) {
+        // A whole reply, or a streamed request's error reply (read whole, like any other, so
+        // it is classified by its body: context length, auth...).
         t->response.body.append(ptr, n);
     }
     return n;
@@ -81,6 +87,14 @@ size_t on_header(char* buffer, size_t size, size_t nitems, void* user) {
     std::string_view line(buffer, size * nitems);
     if (line.rfind("HTTP/", 0) == 0) {
         t->response.headers.clear(); // a new response (after 100-continue or a redirect)
+        size_t sp = line.find(' ');
+        int status = 0;
+        if (sp != std::string_view::npos && line.size() >= sp + 4) {
+            for (char c : line.substr(sp + 1, 3)) {
+                status = status * 10 + (c >= '0' && c <= '9' ? c - '0' : 0);
+            }
+        }
+        t->status_2xx = status >= 200 && status < 300;
         return size * nitems;
     }
     size_t colon = line.find(':');
@@ -190,7 +204,7 @@ class CurlClient : public HttpClient {
             TransportError err;
             err.latency_ms = latency;
             err.status = static_cast<int>(status);
-            err.partial_body = t->on_data ? t->partial : t->response.body.substr(0, 4096);
+            err.partial_body = t->on_data && t->status_2xx ? t->partial : t->response.body.substr(0, 4096);
             std::string detail = t->error_buf[0] ? t->error_buf : m_api.easy_strerror(code);
             err.message = detail;
             if (t->first_byte_timed_out) {

@@ -126,6 +126,15 @@ ProviderError classify_error_code(std::string_view code, const std::string& mess
     return e;
 }
 
+ProviderError stream_cut(const Reply& partial, std::string_view how) {
+    ProviderError e;
+    e.kind = ProviderErrorKind::transport;
+    e.message = fmt::format("the stream was cut before its terminator after {} characters ({}){}{}",
+                            partial.text.size(), how, partial.text.empty() ? "" : ": ",
+                            util::truncate(partial.text, 200));
+    return e;
+}
+
 void HttpProvider::start(const config::ModelConfig& model, Request request, Callback done) {
     auto call = std::make_shared<Call>();
     call->model = &model;
@@ -205,13 +214,20 @@ void HttpProvider::on_response(std::shared_ptr<Call> call, http::HttpOutcome out
                        t.kind == http::TransportErrorKind::timeout_total;
         e.kind = timeout ? ProviderErrorKind::timeout : ProviderErrorKind::transport;
         e.message = scrub(fmt::format("{}: {}", http::to_string(t.kind), t.message));
-        if (call->decoder && t.status == 200) {
-            // A stream cut mid-answer: a bad response, with the partial text kept.
+        if (call->decoder && t.status >= 200 && t.status < 300) {
             Reply partial = call->decoder->reply();
-            e.kind = ProviderErrorKind::bad_response;
-            e.message = scrub(fmt::format("the stream was cut after {} characters ({}): {}",
-                                          partial.text.size(), http::to_string(t.kind),
-                                          util::truncate(partial.text, 200)));
+            if (!partial.error_code.empty()) {
+                e = classify_error_code(partial.error_code, partial.error); // the stream said why
+                e.http_status = t.status;
+            } else if (!partial.cut) {
+                e.kind = ProviderErrorKind::bad_response; // unreadable, then cut: not a transport fault
+                e.message = partial.error;
+            } else {
+                // Cut mid-answer: nothing has reached a user yet, so it is retried like a reset.
+                e = stream_cut(partial, http::to_string(t.kind));
+                e.http_status = t.status;
+            }
+            e.message = scrub(e.message);
         }
         fail_or_retry(call, std::move(e));
         return;
@@ -233,7 +249,9 @@ void HttpProvider::on_response(std::shared_ptr<Call> call, http::HttpOutcome out
     }
     if (!reply.ok) {
         ProviderError e;
-        if (!reply.error_code.empty()) {
+        if (reply.cut) {
+            e = stream_cut(reply, "the connection closed");
+        } else if (!reply.error_code.empty()) {
             e = classify_error_code(reply.error_code, reply.error);
         } else {
             e.kind = ProviderErrorKind::bad_response;

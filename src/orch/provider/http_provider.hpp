@@ -50,6 +50,9 @@ std::optional<ProviderErrorKind> kind_of_error_code(std::string_view code);
 // Classifies an error a provider reported by its code inside a stream, where the HTTP status
 // was 200: as kind_of_error_code says, else a bad_response.
 ProviderError classify_error_code(std::string_view code, const std::string& message);
+// A stream that stopped before its terminator (Reply::cut): a transport error, retried like a
+// reset, whose message keeps how far it got. `how` says what ended it.
+ProviderError stream_cut(const Reply& partial, std::string_view how);
 // Retry-After as seconds: "120", an HTTP-date, or retry-after-ms; nullopt when absent.
 std::optional<double> parse_retry_after(const std::map<std::string, std::string>& headers);
 

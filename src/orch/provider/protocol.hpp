@@ -25,6 +25,9 @@ struct Reply {
     // code or type ("rate_limit_exceeded", "overloaded_error"...), so it is classified as the
     // same error sent as an HTTP status would be; "" otherwise.
     std::string error_code;
+    // A stream that stopped before its terminator with no error of its own (the connection
+    // closed or was reset mid-answer): a transport failure, retried like a reset.
+    bool cut = false;
 };
 
 class StreamDecoder {

@@ -20,8 +20,7 @@ std::vector<SseEvent> SseParser::feed(std::string_view chunk) {
 }
 
 void SseParser::take_line(std::vector<SseEvent>& out) {
-    std::string line = std::move(m_line);
-    m_line.clear();
+    std::string_view line = m_line;
     if (line.empty()) {
         if (m_has_fields) {
             out.push_back(std::move(m_current));
@@ -30,28 +29,28 @@ void SseParser::take_line(std::vector<SseEvent>& out) {
         m_has_fields = false;
         return;
     }
-    if (line[0] == ':') {
-        return; // a comment (keep-alive)
-    }
-    size_t colon = line.find(':');
-    std::string field = line.substr(0, colon);
-    std::string value;
-    if (colon != std::string::npos) {
-        value = line.substr(colon + 1);
-        if (!value.empty() && value[0] == ' ') {
-            value.erase(0, 1);
+    if (line[0] != ':') { // a line starting with ':' is a comment (keep-alive)
+        size_t colon = line.find(':');
+        std::string_view field = line.substr(0, colon);
+        std::string_view value;
+        if (colon != std::string_view::npos) {
+            value = line.substr(colon + 1);
+            if (!value.empty() && value[0] == ' ') {
+                value.remove_prefix(1);
+            }
+        }
+        if (field == "data") {
+            if (m_has_fields && !m_current.data.empty()) {
+                m_current.data += '\n';
+            }
+            m_current.data += value;
+            m_has_fields = true;
+        } else if (field == "event") {
+            m_current.event = value;
+            m_has_fields = true;
         }
     }
-    if (field == "data") {
-        if (m_has_fields && !m_current.data.empty()) {
-            m_current.data += '\n';
-        }
-        m_current.data += value;
-        m_has_fields = true;
-    } else if (field == "event") {
-        m_current.event = value;
-        m_has_fields = true;
-    }
+    m_line.clear();
 }
 
 } // namespace orch::provider

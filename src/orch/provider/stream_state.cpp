@@ -34,6 +34,7 @@ Reply StreamState::reply() const {
     r.text = m_text;
     r.usage = m_usage;
     r.refused = m_refused;
+    r.cut = !m_done && m_error.empty();
     r.error = !m_error.empty() ? m_error
               : !m_done        ? "the stream ended without its " + m_terminator + " terminator"
                                : "";
