@@ -61,7 +61,7 @@ TEST_CASE("cli::providers check reports reachability, auth and latency per provi
                       {"ORCH_CHECK_TEST_UNSET_KEY="});
     INFO(r.out << r.err);
     CHECK(r.exit_code == 3); // some provider failed
-    CHECK(r.err.find("2 of 6 providers failed") != std::string::npos);
+    CHECK(r.err.find("2 of 6 providers in use failed") != std::string::npos);
     auto j = nlohmann::json::parse(r.out);
     CHECK(j.at("failed") == 2);
 
@@ -95,11 +95,60 @@ TEST_CASE("cli::providers check reports reachability, auth and latency per provi
         CHECK(one.exit_code == 0);
         CHECK(one.out.find("live-small") != std::string::npos);
         CHECK(one.out.find("nokey") == std::string::npos);
-        CHECK(one.out.find("2 of 2 providers answered") != std::string::npos);
+        CHECK(one.out.find("2 of 2 providers in use answered") != std::string::npos);
     }
     SUBCASE("an unknown provider name is a usage error") {
         auto bad = run_orch({"--providers", providers, "providers", "check", "--provider", "nosuch"});
         CHECK(bad.exit_code == 2);
         CHECK(bad.err.find("--provider nosuch") != std::string::npos);
+    }
+}
+
+TEST_CASE("cli::providers check warns about a provider no model uses and does not fail for it") {
+    TempDir dir;
+    std::string fleet = dir.write("fleet.toml", read_text(source_path("providers.toml")));
+    SimServerProcess server(fleet, {"--latency-scale", "0"});
+    // The default fleet plus one provider that answers and one that nothing uses (and that
+    // could not be reached if it were called).
+    std::string text = read_text(source_path("providers.toml"));
+    text += "\n[providers.live]\nprotocol = \"openai\"\nbase_url = \"" + server.base_url() + "\"\n\n";
+    text += "[models.live-small]\nprovider = \"live\"\nid = \"sim-small\"\ninput_per_mtok = 0.1\n"
+            "output_per_mtok = 0.4\n\n";
+    text += "[providers.spare]\nprotocol = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\n";
+    std::string providers = dir.write("providers.toml", text);
+    int spare_line = 0;
+    {
+        int n = 0;
+        size_t pos = 0;
+        size_t at = text.find("[providers.spare]");
+        while ((pos = text.find('\n', pos)) != std::string::npos && pos < at) {
+            ++n;
+            ++pos;
+        }
+        spare_line = n + 1;
+    }
+
+    auto r = run_orch({"--providers", providers, "providers", "check"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("3 of 3 providers in use answered (1 not used by any model: not called)") != std::string::npos);
+    CHECK(r.err.find("warning: " + providers + ":" + std::to_string(spare_line)) != std::string::npos);
+    CHECK(r.err.find("providers.spare: no model uses this provider") != std::string::npos);
+
+    auto j = run_orch({"--providers", providers, "providers", "check", "--json"});
+    CHECK(j.exit_code == 0);
+    auto out = nlohmann::json::parse(j.out);
+    CHECK(out.at("failed") == 0);
+    CHECK(out.at("unused") == 1);
+    CHECK(row(out, "spare").at("unused") == true);
+    CHECK(row(out, "spare").at("error_kind").is_null());
+
+    SUBCASE("a provider in use that fails still fails the check") {
+        std::string broken = text + "\n[models.spare-small]\nprovider = \"spare\"\nid = \"x\"\n"
+                                    "input_per_mtok = 0.01\noutput_per_mtok = 0.01\n";
+        std::string path = dir.write("broken.toml", broken);
+        auto b = run_orch({"--providers", path, "providers", "check"});
+        CHECK(b.exit_code == 3);
+        CHECK(b.err.find("1 of 4 providers in use failed") != std::string::npos);
     }
 }

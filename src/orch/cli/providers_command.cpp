@@ -12,37 +12,48 @@ namespace {
 void run_check(Context& ctx, const std::vector<std::string>& only, bool json) {
     auto cfg = ctx.load_providers();
     auto results = provider::check_providers(cfg, only);
+    // A provider no model uses cannot break a run: a warning, not a failure.
     std::size_t failed = 0;
+    std::size_t unused = 0;
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : results) {
-        failed += r.ok ? 0 : 1;
+        failed += r.ok || r.unused ? 0 : 1;
+        unused += r.unused ? 1 : 0;
         out.push_back({{"provider", r.provider},
                        {"protocol", r.protocol},
                        {"model", r.model},
                        {"ok", r.ok},
-                       {"error_kind", r.ok ? nlohmann::json() : nlohmann::json(r.error_kind)},
+                       {"unused", r.unused},
+                       {"error_kind", r.ok || r.unused ? nlohmann::json() : nlohmann::json(r.error_kind)},
                        {"message", r.message},
                        {"latency_ms", r.latency_ms},
                        {"ttft_ms", r.ttft_ms ? nlohmann::json(*r.ttft_ms) : nlohmann::json()},
                        {"cost_usd", r.cost_usd},
                        {"simulated", r.simulated}});
     }
+    for (const auto& r : results) {
+        if (r.unused) {
+            ctx.err << "orch: warning: " << r.message << "\n";
+        }
+    }
+    std::size_t used = results.size() - unused;
     if (json) {
-        ctx.out << nlohmann::json{{"providers", out}, {"failed", failed}}.dump(2) << "\n";
+        ctx.out << nlohmann::json{{"providers", out}, {"failed", failed}, {"unused", unused}}.dump(2) << "\n";
     } else {
         ctx.out << fmt::format("{:<14} {:<10} {:<16} {:<13} {:>9}  {}\n", "provider", "protocol", "model",
                                "result", "latency", "detail");
         for (const auto& r : results) {
-            std::string result = r.ok ? (r.simulated ? "ok (sim)" : "ok") : r.error_kind;
+            std::string result = r.unused ? "unused" : r.ok ? (r.simulated ? "ok (sim)" : "ok") : r.error_kind;
             std::string latency = r.model.empty() ? "-" : fmt::format("{:.0f}ms", r.latency_ms);
             ctx.out << fmt::format("{:<14} {:<10} {:<16} {:<13} {:>9}  {}\n", r.provider, r.protocol,
                                    r.model.empty() ? "-" : r.model, result, latency, r.message);
         }
-        ctx.out << fmt::format("{} of {} providers answered\n", results.size() - failed, results.size());
+        ctx.out << fmt::format("{} of {} providers in use answered{}\n", used - failed, used,
+                               unused > 0 ? fmt::format(" ({} not used by any model: not called)", unused) : "");
     }
     if (failed > 0) {
-        throw Error(ErrorKind::provider, fmt::format("providers check: {} of {} providers failed", failed,
-                                                     results.size()));
+        throw Error(ErrorKind::provider,
+                    fmt::format("providers check: {} of {} providers in use failed", failed, used));
     }
 }
 

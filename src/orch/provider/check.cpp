@@ -1,3 +1,4 @@
+#include <orch/config/problems.hpp>
 #include <orch/config/recorded.hpp>
 #include <orch/core/error.hpp>
 #include <orch/provider/check.hpp>
@@ -60,8 +61,9 @@ std::vector<CheckResult> check_providers(const config::ProvidersConfig& cfg,
             continue;
         }
         if (m == nullptr) {
-            r.error_kind = "config";
-            r.message = "no model uses this provider";
+            r.unused = true;
+            r.message = fmt::format("{}: providers.{}: no model uses this provider (not called)",
+                                    config::format_location(p.where), p.name);
         } else {
             r.model = m->name;
         }

@@ -14,6 +14,7 @@ struct CheckResult {
     std::string protocol;
     std::string model;     // the model called: the provider's cheapest ("" when it has none)
     bool ok = false;
+    bool unused = false;    // no model names this provider: not called, a warning, not a failure
     std::string error_kind; // rate_limited | server | timeout | transport | auth | ... ("" when ok)
     std::string message;    // the error, or the start of the answer
     double latency_ms = 0;
@@ -24,7 +25,7 @@ struct CheckResult {
 
 // Calls the cheapest model of each provider named in `only` (every provider when empty) once,
 // concurrently, without retries: the answer a user gets is what the provider does now. Results
-// in providers.toml order. Throws orch::Error(config) for a name in `only` that is no provider.
+// in providers.toml order. A provider no model uses is not called (CheckResult::unused). Throws orch::Error(config) for a name in `only` that is no provider.
 std::vector<CheckResult> check_providers(const config::ProvidersConfig& cfg,
                                          const std::vector<std::string>& only);
 
