@@ -111,3 +111,62 @@ TEST_CASE("bench::judging") {
         CHECK(b.r.err.find("judge_rubric: judge: no model named \"gpt-9\"") != std::string::npos);
     }
 }
+
+TEST_CASE("bench::evaluator problems are located where they were written, and tasks validate finds them too") {
+    TempDir dir;
+    dir.write("providers.toml", providers(""));
+    std::string text = suite("judge_rubric", "rubric = \"x\"");
+    text.replace(text.find("judge = \"judge\""), 15, "judge = \"gpt-9\"");
+    dir.write("tasks/s.toml", text);
+    dir.write("tasks/data.jsonl", rows());
+    auto count = [](const std::string& hay, const std::string& needle) {
+        std::size_t n = 0;
+        for (size_t pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    const std::string expected = "s.toml:11:9: evaluators[0].judge: judge_rubric: judge: no model named \"gpt-9\"";
+
+    SUBCASE("a suite's unknown judge: once, at the suite file's line and key, for bench and tasks validate") {
+        auto b = run_orch({"--providers", dir.file("providers.toml"), "--db", dir.file("j.db"), "bench", "--suite",
+                           dir.file("tasks"), "-t", "cand"});
+        INFO(b.err);
+        CHECK(b.exit_code == 2);
+        CHECK(count(b.err, expected) == 1);
+        CHECK(count(b.err, "no model named") == 1); // not once per row
+        CHECK(b.err.find("data.jsonl") == std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(dir.file("j.db")));
+
+        auto v = run_orch({"--providers", dir.file("providers.toml"), "tasks", "validate", dir.file("tasks")});
+        INFO(v.out << v.err);
+        CHECK(v.exit_code == 2);
+        CHECK(count(v.err, expected) == 1);
+        CHECK(v.out.find("valid") == std::string::npos);
+    }
+    SUBCASE("a judge a row's override brings is located at the row") {
+        dir.write("tasks/s.toml", suite("judge_rubric", "rubric = \"x\""));
+        dir.write("tasks/data.jsonl",
+                  rows() + "{\"id\": \"odd\", \"q\": \"?\", \"reference\": \"r\", \"override\": {\"evaluators\": "
+                           "[{\"kind\": \"judge_rubric\", \"judge\": \"gpt-8\", \"rubric\": \"x\"}]}}\n");
+        auto v = run_orch({"--providers", dir.file("providers.toml"), "tasks", "validate", dir.file("tasks")});
+        INFO(v.err);
+        CHECK(v.exit_code == 2);
+        CHECK(count(v.err, "data.jsonl:21: override.evaluators[0]: judge_rubric: judge: no model named \"gpt-8\"") ==
+              1);
+        CHECK(count(v.err, "no model named") == 1);
+    }
+    SUBCASE("the same suite with a known judge is valid") {
+        dir.write("tasks/s.toml", suite("judge_rubric", "rubric = \"x\""));
+        auto v = run_orch({"--providers", dir.file("providers.toml"), "tasks", "validate", dir.file("tasks")});
+        INFO(v.err);
+        CHECK(v.exit_code == 0);
+        CHECK(v.out.find("1 suites, 20 tasks: valid") != std::string::npos);
+    }
+    SUBCASE("without a providers.toml, tasks validate says the judges were not checked") {
+        auto v = run_orch({"--providers", dir.file("none.toml"), "tasks", "validate", dir.file("tasks")});
+        CHECK(v.exit_code == 0);
+        CHECK(v.err.find("none.toml not found: the models the suites name (judges) are not checked") !=
+              std::string::npos);
+    }
+}

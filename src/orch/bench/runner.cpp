@@ -12,6 +12,7 @@
 #include <deque>
 #include <fmt/format.h>
 #include <mutex>
+#include <set>
 #include <ostream>
 
 #ifndef ORCH_VERSION
@@ -22,6 +23,58 @@
 #endif
 
 namespace orch::bench {
+
+namespace {
+
+// Reports each evaluator problem once, where it was written: a suite's [[evaluators]] entry at
+// the suite file's line (the parameter's own line when the problem names one), however many
+// rows use it; an evaluator a row's override brought, or one that only this row's template
+// values make wrong, at the row.
+void check_task_evaluators(const config::Suite& suite, const config::Task& task,
+                           const config::ProvidersConfig* providers, config::Problems& problems,
+                           std::set<std::string>& reported) {
+    for (const auto& e : task.evaluators) {
+        auto found = check_evaluator(e, providers);
+        if (found.empty()) {
+            continue;
+        }
+        const config::EvaluatorSpec* written = nullptr; // the suite's own entry, if it is one
+        if (e.where.file == suite.path) {
+            for (const auto& se : suite.evaluators) {
+                if (se.key == e.key) {
+                    written = &se;
+                }
+            }
+        }
+        for (const auto& what : found) {
+            if (written == nullptr) {
+                problems.add(task.where, e.key, what);
+                continue;
+            }
+            if (written->params != e.params) {
+                problems.add(task.where, e.key,
+                             fmt::format("{} (the evaluator at {}, with this row's values)", what,
+                                         config::format_location(e.where)));
+                continue;
+            }
+            // "kind: param: what" names the parameter: point at its line.
+            config::Location at = e.where;
+            std::string key = e.key;
+            if (size_t colon = what.find(": "); colon != std::string::npos) {
+                std::string param = what.substr(colon + 2, what.find(':', colon + 2) - colon - 2);
+                if (auto it = e.param_where.find(param); it != e.param_where.end()) {
+                    at = it->second;
+                    key += "." + param;
+                }
+            }
+            if (reported.insert(config::format_location(at) + key + what).second) {
+                problems.add(at, key, what);
+            }
+        }
+    }
+}
+
+} // namespace
 
 BenchPlan plan_bench(const config::ProvidersConfig& providers, const BenchOptions& options) {
     BenchPlan plan;
@@ -69,11 +122,10 @@ BenchPlan plan_bench(const config::ProvidersConfig& providers, const BenchOption
         config::DatasetReader reader(suite);
         config::Task task;
         std::int64_t rows = 0;
+        std::set<std::string> reported;
         while (reader.next(task, problems)) {
             ++rows;
-            for (const auto& p : check_evaluators(task, providers.models.empty() ? nullptr : &providers)) {
-                problems.add(task.where, "evaluators", p);
-            }
+            check_task_evaluators(suite, task, providers.models.empty() ? nullptr : &providers, problems, reported);
         }
         if (rows == 0) {
             problems.add(config::Location{suite.dataset_path, 0, 0}, "", "the dataset has no usable rows");

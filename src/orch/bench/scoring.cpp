@@ -6,30 +6,28 @@
 
 namespace orch::bench {
 
-std::vector<std::string> check_evaluators(const config::Task& task, const config::ProvidersConfig* providers) {
+std::vector<std::string> check_evaluator(const config::EvaluatorSpec& e, const config::ProvidersConfig* providers) {
     std::vector<std::string> problems;
-    for (const auto& e : task.evaluators) {
-        if (eval::is_judge_kind(e.kind)) {
-            auto spec = eval::parse_judge_spec(e.kind, e.params);
-            if (!spec) {
-                problems.push_back(spec.error());
-                continue;
+    if (eval::is_judge_kind(e.kind)) {
+        auto spec = eval::parse_judge_spec(e.kind, e.params);
+        if (!spec) {
+            problems.push_back(spec.error());
+            return problems;
+        }
+        for (const auto& judge : spec.value().judges) {
+            if (providers != nullptr && providers->find_model(judge) == nullptr) {
+                problems.push_back(fmt::format("{}: judge: no model named \"{}\" in [models] of {}", e.kind, judge,
+                                               providers->path));
             }
-            for (const auto& judge : spec.value().judges) {
-                if (providers != nullptr && providers->find_model(judge) == nullptr) {
-                    problems.push_back(fmt::format("{}: judge: no model named \"{}\" in [models]", e.kind, judge));
-                }
-            }
-            continue;
         }
-        if (!eval::is_heuristic_kind(e.kind)) {
-            problems.push_back(fmt::format("unknown evaluator kind \"{}\"", e.kind));
-            continue;
-        }
-        auto h = eval::make_heuristic(e.kind, e.params, e.negate);
-        if (!h) {
-            problems.push_back(h.error());
-        }
+        return problems;
+    }
+    if (!eval::is_heuristic_kind(e.kind)) {
+        problems.push_back(fmt::format("unknown evaluator kind \"{}\"", e.kind));
+        return problems;
+    }
+    if (auto h = eval::make_heuristic(e.kind, e.params, e.negate); !h) {
+        problems.push_back(h.error());
     }
     return problems;
 }

@@ -26,8 +26,8 @@ struct TaskScore {
 TaskScore score_task(const config::Task& task, const eval::Candidate& candidate,
                      const std::map<std::size_t, eval::Verdict>& judged = {});
 
-// Checks every evaluator of a task can be built (known kind, valid parameters, judge
-// models that exist); returns the problems as "kind: what" sentences.
-std::vector<std::string> check_evaluators(const config::Task& task, const config::ProvidersConfig* providers);
+// Checks one evaluator can be built (known kind, valid parameters, judge models that exist in
+// `providers` when given); returns the problems as "kind: param: what" sentences.
+std::vector<std::string> check_evaluator(const config::EvaluatorSpec& e, const config::ProvidersConfig* providers);
 
 } // namespace orch::bench

@@ -44,6 +44,7 @@ EvaluatorSpec read_evaluator(const toml::table& t, const std::string& file, cons
     TableReader r(t, file, prefix, problems);
     EvaluatorSpec e;
     e.where = r.where();
+    e.key = prefix;
     e.kind = r.string("kind", true).value_or("");
     e.weight = r.number("weight").value_or(1.0);
     if (e.weight < 0) {
@@ -55,6 +56,7 @@ EvaluatorSpec read_evaluator(const toml::table& t, const std::string& file, cons
         std::string key(k.str());
         if (key != "kind" && key != "weight" && key != "not") {
             e.params[key] = toml_to_json(v);
+            e.param_where[key] = r.where(key);
             r.mark_known(key); // the evaluator itself checks its parameters
         }
     }
@@ -70,6 +72,7 @@ bool evaluator_from_json(const nlohmann::json& j, const Location& where, const s
     }
     e = EvaluatorSpec{};
     e.where = where;
+    e.key = key;
     e.kind = j["kind"].get<std::string>();
     e.params = nlohmann::json::object();
     for (auto it = j.begin(); it != j.end(); ++it) {

@@ -4,6 +4,7 @@
 #include <orch/core/types.hpp>
 
 #include <fstream>
+#include <map>
 #include <unordered_set>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -16,7 +17,9 @@ struct EvaluatorSpec {
     double weight = 1.0;
     bool negate = false;     // `not = true`
     nlohmann::json params;   // every other key, as written (templated per row)
-    Location where;
+    Location where;          // the [[evaluators]] table, or the dataset row of an override
+    std::string key;         // "evaluators[0]", or "override.evaluators[0]" in a row
+    std::map<std::string, Location> param_where; // each parameter's own line (suite file only)
 };
 
 struct PromptSpec {
