@@ -1,5 +1,6 @@
 // Money, times and the escapes every report format relies on.
 #include <doctest/doctest.h>
+#include <orch/report/leaderboard.hpp>
 #include <orch/report/text.hpp>
 
 using namespace orch::report;
@@ -52,5 +53,35 @@ TEST_CASE("report::text") {
         CHECK(one_line("x\x1b[31my", 100) == "x\xEF\xBF\xBD[31my");
         CHECK(clip("éé", 3) == "é…");
         CHECK(clip("abc", 3) == "abc");
+    }
+}
+
+TEST_CASE("report::policy verdicts compare each policy with the strongest model, at a share of its cost") {
+    orch::report::Leaderboard board;
+    auto target = [](const std::string& name, double quality, double cost_per_task, double pass) {
+        orch::report::TargetStats t;
+        t.target = name;
+        t.attempted = 10;
+        t.scored = 10;
+        t.quality.mean = quality;
+        t.cost_per_task = cost_per_task;
+        t.pass_rate = pass;
+        return t;
+    };
+    CHECK(orch::report::policy_verdicts(board).empty());
+    board.targets = {target("sim-frontier", 0.923, 0.01, 0.947), target("policy:default", 0.899, 0.0031, 0.913),
+                     target("sim-mid", 0.873, 0.002, 0.889)};
+    auto v = orch::report::policy_verdicts(board);
+    REQUIRE(v.size() == 1);
+    CHECK(v[0] == "policy:default: quality 0.899 vs 0.923 for sim-frontier at 31% of its cost (pass 91.3% vs 94.7%)");
+    SUBCASE("no model target: no verdict") {
+        board.targets = {target("policy:default", 0.9, 0.01, 0.9)};
+        CHECK(orch::report::policy_verdicts(board).empty());
+    }
+    SUBCASE("a strongest model that costs nothing: both costs, no ratio") {
+        board.targets[0].cost_per_task = 0;
+        v = orch::report::policy_verdicts(board);
+        REQUIRE(v.size() == 1);
+        CHECK(v[0].find("for sim-frontier at $") != std::string::npos);
     }
 }

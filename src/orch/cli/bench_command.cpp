@@ -131,6 +131,12 @@ void run_bench_command(Context& ctx, BenchArgs& a) {
     auto board = report::build_leaderboard(store, outcome.run_id);
     report::print_table(board, ctx.out, report::TableStyle{ctx.color()});
     report::print_calibration(report::judge_calibration(store, outcome.run_id), ctx.out);
+    if (auto verdicts = report::policy_verdicts(board); !verdicts.empty()) {
+        ctx.out << "\n";
+        for (const auto& v : verdicts) {
+            ctx.out << v << "\n";
+        }
+    }
     ctx.err << fmt::format("run {} {}: {} results written to {} ({} errors, {} unscored); spent ${:.4f}"
                            "{}{}\n",
                            outcome.run_id, outcome.status, outcome.results, ctx.db_path, outcome.errors,

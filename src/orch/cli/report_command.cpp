@@ -93,6 +93,9 @@ void write_report(Context& ctx, store::Store& store, const ReportArgs& a, const 
                 out << "\n";
             }
             report::print_table(boards[i], out, report::TableStyle{color});
+            for (const auto& v : report::policy_verdicts(boards[i])) {
+                out << "\n" << v << "\n";
+            }
         }
     } else if (format == "md") {
         report::print_markdown(boards, out);

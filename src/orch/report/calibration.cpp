@@ -77,6 +77,21 @@ void print_calibration(const std::vector<JudgeCalibration>& rows, std::ostream& 
         out << fmt::format("{:<18} {:>6} {:>8.1f}% {:>8.2f} {:>11} {:>15}\n", k.judge, k.n, k.accuracy * 100, k.kappa,
                            k.judge_pass, k.heuristic_pass);
     }
+    for (const auto& k : rows) {
+        if (k.n == 0 || k.kappa >= 0.4) {
+            continue;
+        }
+        // Agreement by chance alone, from how often each side passes: what kappa discounts.
+        double pj = static_cast<double>(k.judge_pass) / static_cast<double>(k.n);
+        double ph = static_cast<double>(k.heuristic_pass) / static_cast<double>(k.n);
+        double chance = pj * ph + (1 - pj) * (1 - ph);
+        out << fmt::format(
+            "{}: kappa is agreement beyond chance (0 chance, 1 perfect, under 0.4 weak); with {:.0f}% of results "
+            "passing the checks, chance alone agrees {:.0f}% of the time, so {:.1f}% accuracy says little. Do not "
+            "trust this judge alone: give judge-only suites a check or a reference (judge_reference), or a panel "
+            "(judges = [...]).\n",
+            k.judge, 100 * ph, 100 * chance, 100 * k.accuracy);
+    }
 }
 
 } // namespace orch::report

@@ -326,6 +326,33 @@ std::string score_text(const store::ResultRow& r) {
 
 } // namespace
 
+std::vector<std::string> policy_verdicts(const Leaderboard& board) {
+    const TargetStats* strongest = nullptr;
+    for (const auto& t : board.targets) {
+        if (t.target.rfind("policy:", 0) != 0 && t.scored > 0 &&
+            (strongest == nullptr || t.quality.mean > strongest->quality.mean)) {
+            strongest = &t;
+        }
+    }
+    std::vector<std::string> out;
+    if (strongest == nullptr) {
+        return out;
+    }
+    for (const auto& t : board.targets) {
+        if (t.target.rfind("policy:", 0) != 0 || t.scored == 0) {
+            continue;
+        }
+        std::string cost = strongest->cost_per_task > 0
+                               ? fmt::format("at {:.0f}% of its cost", 100.0 * t.cost_per_task / strongest->cost_per_task)
+                               : fmt::format("at {} a task against its {}", money(t.cost_per_task),
+                                             money(strongest->cost_per_task));
+        out.push_back(fmt::format("{}: quality {:.3f} vs {:.3f} for {} {} (pass {} vs {})", t.target,
+                                  t.quality.mean, strongest->quality.mean, strongest->target, cost,
+                                  percent(t.pass_rate), percent(strongest->pass_rate)));
+    }
+    return out;
+}
+
 void print_table(const Leaderboard& board, std::ostream& out, const TableStyle& style) {
     const auto& run = board.run;
     auto bold = [&](const std::string& s) { return style.color ? "\x1b[1m" + s + "\x1b[0m" : s; };

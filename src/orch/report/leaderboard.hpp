@@ -69,6 +69,11 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
 // expected 49.57, got 54.53"); every evaluator when none fell short; for a provider error
 // "error (timeout): …"; for an unscored result the evaluators that could not run.
 std::vector<std::string> result_reasons(const store::ResultRow& row);
+// The line a user runs a policy beside models for, one per policy target: its quality against
+// the strongest model target's, at what share of that model's generation cost per task ("policy:default:
+// quality 0.899 vs 0.923 for sim-frontier at 31% of its cost"). Empty without a policy target
+// and a scored model target.
+std::vector<std::string> policy_verdicts(const Leaderboard& board);
 // "suite/task#repeat", the identity of a result inside its target.
 std::string result_label(const store::ResultRow& row);
 // The route rule of a policy target's result ("" for a plain model target).
