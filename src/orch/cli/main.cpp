@@ -3,6 +3,7 @@
 #include <orch/config/providers.hpp>
 #include <orch/core/error.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -37,17 +38,39 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     app.require_subcommand(1);
     app.fallthrough();
 
-    add_bench_command(app, ctx);
-    add_report_command(app, ctx);
-    add_diff_command(app, ctx);
-    add_tasks_command(app, ctx);
-    add_providers_command(app, ctx);
-    add_runs_command(app, ctx);
-    add_sim_command(app, ctx);
-    add_import_command(app, ctx);
-    add_tune_command(app, ctx);
-    add_route_command(app, ctx);
-    add_feedback_command(app, ctx);
+    // Only the command being run is built (each costs allocations at start-up); every command
+    // when none is named or the name is unknown, so help and the usage error list them all.
+    static constexpr std::pair<std::string_view, void (*)(CLI::App&, Context&)> k_commands[] = {
+        {"bench", add_bench_command},       {"report", add_report_command}, {"diff", add_diff_command},
+        {"tasks", add_tasks_command},       {"providers", add_providers_command},
+        {"runs", add_runs_command},         {"sim", add_sim_command},       {"import", add_import_command},
+        {"tune", add_tune_command},         {"route", add_route_command},   {"feedback", add_feedback_command},
+    };
+    std::string_view named;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--providers" || args[i] == "--db") {
+            ++i; // the option's value
+        } else if (args[i].rfind("--providers=", 0) == 0 || args[i].rfind("--db=", 0) == 0 || args[i].empty() ||
+                   args[i][0] == '-') {
+            continue;
+        } else {
+            named = args[i];
+            break;
+        }
+    }
+    bool known = false;
+    for (const auto& [name, add] : k_commands) {
+        if (name == named) {
+            add(app, ctx);
+            known = true;
+        }
+    }
+    bool version_only = named.empty() && std::find(args.begin(), args.end(), "--version") != args.end();
+    if (!known && !version_only) {
+        for (const auto& [name, add] : k_commands) {
+            add(app, ctx);
+        }
+    }
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {
