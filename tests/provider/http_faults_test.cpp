@@ -2,6 +2,7 @@
 // 127.0.0.1), in both protocols, whole and streamed: the same class and the server's own
 // message either way, and retried exactly when the class is worth retrying.
 #include "support/process.hpp"
+#include "support/sim_server.hpp"
 
 #include <doctest/doctest.h>
 #include <orch/config/providers.hpp>
@@ -16,18 +17,7 @@ using orch::ProviderErrorKind;
 
 namespace {
 
-const orch::config::ProvidersConfig& fleet() {
-    static auto cfg = [] {
-        auto c = orch::config::load_providers(orch::test::source_path("providers.toml"));
-        for (auto& m : c.models) {
-            if (m.sim) {
-                m.sim->failure_rate = 0;
-            }
-        }
-        return c;
-    }();
-    return cfg;
-}
+const orch::config::ProvidersConfig& fleet() { return orch::test::fleet_without_failures(); }
 
 const orch::config::ModelConfig& model(const std::string& name) {
     for (const auto& m : fleet().models) {

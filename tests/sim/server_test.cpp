@@ -1,6 +1,7 @@
 // The simulated fleet behind real HTTP on 127.0.0.1: answers, streams, faults, auth, the log,
 // latency, and `orch sim serve` run as a process.
 #include "support/process.hpp"
+#include "support/sim_server.hpp"
 
 // The system cpp-httplib is a compiled library built with these; its header must agree.
 #ifndef CPPHTTPLIB_OPENSSL_SUPPORT
@@ -41,18 +42,7 @@ using nlohmann::json;
 namespace {
 
 // The default fleet without transient failures, so an answer does not depend on a seed's luck.
-const orch::config::ProvidersConfig& fleet() {
-    static auto cfg = [] {
-        auto c = orch::config::load_providers(orch::test::source_path("providers.toml"));
-        for (auto& m : c.models) {
-            if (m.sim) {
-                m.sim->failure_rate = 0;
-            }
-        }
-        return c;
-    }();
-    return cfg;
-}
+const orch::config::ProvidersConfig& fleet() { return orch::test::fleet_without_failures(); }
 
 const orch::sim::AnswerKey& answer_key() {
     static auto key = orch::sim::AnswerKey::from_paths({orch::test::source_path("tasks")});

@@ -59,4 +59,17 @@ std::string http_fleet_providers(const std::string& protocol, const std::string&
     return text + fleet;
 }
 
+const config::ProvidersConfig& fleet_without_failures() {
+    static auto cfg = [] {
+        auto c = config::load_providers(source_path("providers.toml"));
+        for (auto& m : c.models) {
+            if (m.sim) {
+                m.sim->failure_rate = 0;
+            }
+        }
+        return c;
+    }();
+    return cfg;
+}
+
 } // namespace orch::test

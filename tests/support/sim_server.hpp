@@ -3,6 +3,8 @@
 // pointing at it.
 #include "support/process.hpp"
 
+#include <orch/config/providers.hpp>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,5 +35,9 @@ class SimServerProcess {
 // provider of `protocol` (openai | anthropic) at `base_url`, plus `extra` provider keys.
 std::string http_fleet_providers(const std::string& protocol, const std::string& base_url,
                                  const std::string& extra = "");
+
+// The default fleet (providers.toml) without transient failures, so an answer does not depend on
+// a seed's luck. Loaded once.
+const config::ProvidersConfig& fleet_without_failures();
 
 } // namespace orch::test

@@ -535,6 +535,9 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
             }
             finish_result(d.work, d.outcome, d.route, nullptr);
         }
+        // Refill the slots those completions freed before committing them, so the next requests
+        // are on the wire while the results are written.
+        fill();
         // Group commit: everything that completed since the last commit, in one transaction.
         store.add_results(batch);
         store.add_judge_calls(judge_batch);
