@@ -310,264 +310,340 @@ store::ResultRow make_row(std::int64_t run_id, const Work& w, const provider::Ou
 
 } // namespace
 
-BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan& plan,
-                       const BenchOptions& options, store::Store& store, std::ostream& progress) {
-    BenchOutcome outcome;
-    std::unordered_set<std::string> done_keys;
-    bool simulated = true;
+namespace {
+
+// Whether every target (each model, and every model a policy may call) is simulated.
+bool all_simulated(const config::ProvidersConfig& providers, const BenchPlan& plan) {
     for (const auto& t : plan.targets) {
         if (t.model != nullptr) {
-            simulated = simulated && providers.provider_of(*t.model).protocol == "sim";
-        } else {
-            for (const auto& m : config::policy_models(*t.policy)) {
-                const auto* model = providers.find_model(m);
-                simulated = simulated && model != nullptr && providers.provider_of(*model).protocol == "sim";
+            if (providers.provider_of(*t.model).protocol != "sim") {
+                return false;
+            }
+            continue;
+        }
+        for (const auto& m : config::policy_models(*t.policy)) {
+            const auto* model = providers.find_model(m);
+            if (model == nullptr || providers.provider_of(*model).protocol != "sim") {
+                return false;
             }
         }
     }
+    return true;
+}
+
+// Creates the run's record, or reopens the run being resumed; returns its id and fills `done`
+// with the work it already finished.
+std::int64_t open_run(const config::ProvidersConfig& providers, const BenchPlan& plan, const BenchOptions& options,
+                      store::Store& store, std::unordered_set<std::string>& done) {
     if (options.resume_run) {
         auto run = store.run(*options.resume_run);
         if (!run) {
             throw Error(ErrorKind::config, fmt::format("--resume: no run {} in the database", *options.resume_run));
         }
-        outcome.run_id = run->id;
-        done_keys = store.done_keys(run->id);
+        done = store.done_keys(run->id);
         store.set_run_status(run->id, "running", false);
-    } else {
-        store::RunInfo run;
-        run.started_at = util::now_iso8601();
-        run.command = options.command_line;
-        run.orch_version = ORCH_VERSION;
-        run.git_rev = ORCH_GIT_REV;
-        run.providers_hash = providers.content_hash;
-        run.seed = options.seed;
-        run.repeats = options.repeats;
+        return run->id;
+    }
+    store::RunInfo run;
+    run.started_at = util::now_iso8601();
+    run.command = options.command_line;
+    run.orch_version = ORCH_VERSION;
+    run.git_rev = ORCH_GIT_REV;
+    run.providers_hash = providers.content_hash;
+    run.seed = options.seed;
+    run.repeats = options.repeats;
+    for (const auto& t : plan.targets) {
+        run.targets.push_back(t.name);
+    }
+    for (const auto& s : plan.suites) {
+        run.suites[s.name] = s.content_hash;
+    }
+    run.simulated = all_simulated(providers, plan);
+    return store.create_run(run);
+}
+
+// One bench run: the dispatcher (work into calls, within -j and each provider's
+// max_concurrency), the replies coming back (answers, judges' verdicts), and the group commit
+// of the results. Calls complete on provider threads; everything else runs on the thread that
+// calls run().
+class BenchRun {
+  public:
+    BenchRun(const config::ProvidersConfig& providers, const BenchPlan& plan, const BenchOptions& options,
+             store::Store& store, std::ostream& progress, BenchOutcome& outcome,
+             const std::unordered_set<std::string>& done)
+        : m_providers(providers), m_options(options), m_store(store), m_progress(progress),
+          m_outcome(outcome), m_provider_set(providers, provider_options(options)),
+          // Policy targets route through one Router for the run: its circuit breaker and quality
+          // evidence are shared by every request, as in production.
+          m_router(providers, m_provider_set, [&store] { return store.quality_stats(); }),
+          m_source(plan, options, done),
+          m_total(plan.tasks * static_cast<std::int64_t>(plan.targets.size()) * options.repeats),
+          m_completed(static_cast<std::int64_t>(done.size())) {
         for (const auto& t : plan.targets) {
-            run.targets.push_back(t.name);
+            if (t.policy && t.policy->max_cost_per_run_usd) {
+                m_policy_budgets[t.name] = std::make_unique<route::RunBudget>(*t.policy->max_cost_per_run_usd);
+            }
         }
-        for (const auto& s : plan.suites) {
-            run.suites[s.name] = s.content_hash;
-        }
-        run.simulated = simulated;
-        outcome.run_id = store.create_run(run);
     }
 
-    provider::ProviderOptions popts;
-    popts.sim_sleep = options.sim_sleep;
-    if (options.cache != nullptr) {
-        popts.wrap = [cache = options.cache](std::unique_ptr<provider::Provider> p) { return cache->wrap(std::move(p)); };
-    }
-    provider::ProviderSet provider_set(providers, popts);
-    // Policy targets route through one Router for the run: its circuit breaker and quality
-    // evidence are shared by every request, as in production.
-    route::Router router(providers, provider_set, [&store] { return store.quality_stats(); });
-    std::map<std::string, std::unique_ptr<route::RunBudget>> policy_budgets;
-    for (const auto& t : plan.targets) {
-        if (t.policy && t.policy->max_cost_per_run_usd) {
-            policy_budgets[t.name] = std::make_unique<route::RunBudget>(*t.policy->max_cost_per_run_usd);
+    void run() {
+        while (true) {
+            if (m_options.stop != nullptr && m_options.stop->load()) {
+                m_stopping = true;
+            }
+            fill();
+            if (m_in_flight == 0 && (m_stopping || (m_source_done && m_waiting_count == 0))) {
+                break;
+            }
+            std::vector<Done> ready;
+            {
+                std::unique_lock lock(m_mutex);
+                m_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return !m_finished.empty(); });
+                ready.swap(m_finished);
+            }
+            for (auto& d : ready) {
+                on_done(d);
+            }
+            // The cap is checked on what these completions spent, before any slot is refilled.
+            if (m_options.max_cost_usd && m_outcome.spent_usd >= *m_options.max_cost_usd && !m_stopping) {
+                m_stopping = true;
+                m_outcome.status = "budget_exceeded";
+            }
+            // Refill the slots those completions freed before committing them, so the next
+            // requests are on the wire while the results are written.
+            fill();
+            commit();
+            show_progress();
+        }
+        if (m_options.progress) {
+            m_progress << "\n";
+        }
+        if (m_outcome.status.empty()) {
+            m_outcome.status = m_stopping ? "interrupted" : "completed";
         }
     }
-    WorkSource source(plan, options, done_keys);
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::vector<Done> finished;
-    std::map<std::string, std::int64_t> provider_in_flight;
-    std::map<std::string, std::deque<Work>> waiting; // held back by a provider's own limit
-    std::size_t waiting_count = 0;
-    std::int64_t in_flight = 0;
-    bool source_done = false;
-    bool stopping = false;
-    std::int64_t total = plan.tasks * static_cast<std::int64_t>(plan.targets.size()) * options.repeats;
-    std::int64_t completed = static_cast<std::int64_t>(done_keys.size());
-    double last_progress = 0;
+
+  private:
+    static provider::ProviderOptions provider_options(const BenchOptions& options) {
+        provider::ProviderOptions popts;
+        popts.sim_sleep = options.sim_sleep;
+        if (options.cache != nullptr) {
+            popts.wrap = [cache = options.cache](std::unique_ptr<provider::Provider> p) { return cache->wrap(std::move(p)); };
+        }
+        return popts;
+    }
 
     // Starts one call: a target's answer, or (with judge set) a judge's verdict on one.
-    auto call = [&](const config::ModelConfig& model, Request req, Work w, std::optional<JudgeRef> judge) {
-        ++in_flight;
-        ++provider_in_flight[providers.provider_of(model).name];
-        provider_set.for_model(model).start(model, std::move(req),
-                                            [&, w = std::move(w), judge = std::move(judge)](provider::Outcome o) mutable {
-                                                std::lock_guard lock(mutex);
-                                                finished.push_back(Done{std::move(w), std::move(o), std::move(judge), std::nullopt});
-                                                cv.notify_one();
-                                            });
-    };
-    std::vector<store::ResultRow> batch;
-    std::vector<store::RouteLogEntry> route_batch;
-    auto launch = [&](Work w) {
-        Request req = make_request(w, options.seed);
+    void call(const config::ModelConfig& model, Request req, Work w, std::optional<JudgeRef> judge) {
+        ++m_in_flight;
+        ++m_provider_in_flight[m_providers.provider_of(model).name];
+        m_provider_set.for_model(model).start(model, std::move(req),
+                                              [this, w = std::move(w), judge = std::move(judge)](provider::Outcome o) mutable {
+                                                  std::lock_guard lock(m_mutex);
+                                                  m_finished.push_back(Done{std::move(w), std::move(o), std::move(judge), std::nullopt});
+                                                  m_cv.notify_one();
+                                              });
+    }
+
+    void launch(Work w) {
+        Request req = make_request(w, m_options.seed);
         if (w.target->model != nullptr) {
             const config::ModelConfig& model = *w.target->model;
             call(model, std::move(req), std::move(w), std::nullopt);
             return;
         }
-        ++in_flight;
+        ++m_in_flight;
         route::RouteInput in{req.messages, req.task_type, w.task->tags, w.task->sensitive, req.key,
                              req.params, req.sim_hint, req.seed};
-        auto budget = policy_budgets.find(w.target->name);
+        auto budget = m_policy_budgets.find(w.target->name);
         const config::Policy& policy = *w.target->policy;
-        router.start(policy, std::move(in),
-                     [&, w](route::RouteResult r) mutable {
-                         provider::Outcome o = r.outcome;
-                         std::lock_guard lock(mutex);
-                         finished.push_back(Done{std::move(w), std::move(o), std::nullopt, std::move(r)});
-                         cv.notify_one();
-                     },
-                     budget == policy_budgets.end() ? nullptr : budget->second.get());
-    };
-    std::map<std::uint64_t, Pending> judging;
-    std::uint64_t next_pending = 0;
-    std::vector<store::JudgeCall> judge_batch;
-    auto start_judge_calls = [&](std::uint64_t id, const Work& w, std::vector<JudgeCallSpec> calls) {
+        m_router.start(policy, std::move(in),
+                       [this, w](route::RouteResult r) mutable {
+                           provider::Outcome o = r.outcome;
+                           std::lock_guard lock(m_mutex);
+                           m_finished.push_back(Done{std::move(w), std::move(o), std::nullopt, std::move(r)});
+                           m_cv.notify_one();
+                       },
+                       budget == m_policy_budgets.end() ? nullptr : budget->second.get());
+    }
+
+    void start_judge_calls(std::uint64_t id, const Work& w, std::vector<JudgeCallSpec> calls) {
         for (auto& c : calls) {
-            const config::ModelConfig* judge_model = providers.find_model(c.judge_model);
+            const config::ModelConfig* judge_model = m_providers.find_model(c.judge_model);
             Request req = c.request;
             call(*judge_model, std::move(req), w, JudgeRef{id, std::move(c)});
         }
-    };
-    auto finish_result = [&](const Work& w, const provider::Outcome& o, const std::optional<route::RouteResult>& rr,
-                             const PendingJudgement* pj) {
-        batch.push_back(make_row(outcome.run_id, w, o, rr, pj));
-        if (rr) {
-            route::RouteInput in{w.task->messages, w.task->type, w.task->tags, w.task->sensitive, "", {}, {}, 0};
-            route_batch.push_back(route::make_log_entry(
-                fmt::format("run{}/{}/{}/{}/{}", outcome.run_id, w.suite->name, w.task->id, w.target->name, w.repeat),
-                w.target->policy->name, in, *rr));
-        }
-        const auto& row = batch.back();
-        outcome.cost_usd += row.cost_usd + row.judge_cost_usd;
-        // A replayed answer was recorded, not bought: its cost is what it cost then.
-        bool replayed = o && o.value().recorded_score.has_value();
-        outcome.spent_usd += row.cached || replayed ? 0 : row.cost_usd;
-        outcome.cache_hits += row.cached ? 1 : 0;
-        outcome.replayed += replayed ? 1 : 0;
-        outcome.errors += row.status == "error";
-        outcome.unscored += row.status == "unscored";
-        if (pj != nullptr) {
-            for (auto jc : pj->calls()) {
-                jc.run_id = outcome.run_id;
-                jc.suite = w.suite->name;
-                jc.task_id = w.task->id;
-                jc.target = w.target->name;
-                jc.repeat = w.repeat;
-                judge_batch.push_back(std::move(jc));
-            }
-        }
-    };
-    auto has_room = [&](const config::ModelConfig& m) {
-        const auto& pcfg = providers.provider_of(m);
-        return provider_in_flight[pcfg.name] < pcfg.max_concurrency;
-    };
+    }
+
+    bool has_room(const config::ModelConfig& m) {
+        const auto& pcfg = m_providers.provider_of(m);
+        return m_provider_in_flight[pcfg.name] < pcfg.max_concurrency;
+    }
+
     // Dispatch as much as the limits allow: first work held for a provider, then new work.
-    auto fill = [&]() {
-        for (auto& [name, queue] : waiting) {
-            while (!stopping && in_flight < options.jobs && !queue.empty() && has_room(*queue.front().target->model)) {
+    void fill() {
+        for (auto& [name, queue] : m_waiting) {
+            while (!m_stopping && m_in_flight < m_options.jobs && !queue.empty() && has_room(*queue.front().target->model)) {
                 Work w = std::move(queue.front());
                 queue.pop_front();
-                --waiting_count;
+                --m_waiting_count;
                 launch(std::move(w));
             }
         }
-        while (!stopping && !source_done && in_flight < options.jobs &&
-               waiting_count < static_cast<std::size_t>(options.jobs) * 4) {
+        while (!m_stopping && !m_source_done && m_in_flight < m_options.jobs &&
+               m_waiting_count < static_cast<std::size_t>(m_options.jobs) * 4) {
             Work w;
-            if (!source.next(w)) {
-                source_done = true;
+            if (!m_source.next(w)) {
+                m_source_done = true;
                 break;
             }
             if (w.target->model == nullptr || has_room(*w.target->model)) {
                 launch(std::move(w));
             } else {
-                waiting[providers.provider_of(*w.target->model).name].push_back(std::move(w));
-                ++waiting_count;
+                m_waiting[m_providers.provider_of(*w.target->model).name].push_back(std::move(w));
+                ++m_waiting_count;
             }
         }
-    };
+    }
 
-    while (true) {
-        if (options.stop != nullptr && options.stop->load()) {
-            stopping = true;
-        }
-        fill();
-        if (in_flight == 0 && (stopping || (source_done && waiting_count == 0))) {
-            break;
-        }
-        std::vector<Done> ready;
-        {
-            std::unique_lock lock(mutex);
-            cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return !finished.empty(); });
-            ready.swap(finished);
-        }
-        for (auto& d : ready) {
-            --in_flight;
-            if (d.judge) {
-                const auto* judge_model = providers.find_model(d.judge->call.judge_model);
-                --provider_in_flight[providers.provider_of(*judge_model).name];
-                if (d.outcome && !d.outcome.value().cached) {
-                    outcome.spent_usd += d.outcome.value().cost_usd;
-                }
-                auto it = judging.find(d.judge->pending);
-                Pending& p = it->second;
-                auto more = p.judging->on_reply(d.judge->call, d.outcome);
-                if (!more.empty()) {
-                    start_judge_calls(it->first, p.work, std::move(more));
-                } else if (p.judging->complete()) {
-                    finish_result(p.work, p.outcome, p.route, p.judging.get());
-                    judging.erase(it);
-                }
-                continue;
+    // One completed call: a judge's verdict goes to its pending result; a target's answer is
+    // judged when its task has judges, else it is a result.
+    void on_done(Done& d) {
+        --m_in_flight;
+        if (d.judge) {
+            const auto* judge_model = m_providers.find_model(d.judge->call.judge_model);
+            --m_provider_in_flight[m_providers.provider_of(*judge_model).name];
+            if (d.outcome && !d.outcome.value().cached) {
+                m_outcome.spent_usd += d.outcome.value().cost_usd;
             }
-            if (d.work.target->model != nullptr) {
-                --provider_in_flight[providers.provider_of(*d.work.target->model).name];
+            auto it = m_judging.find(d.judge->pending);
+            Pending& p = it->second;
+            auto more = p.judging->on_reply(d.judge->call, d.outcome);
+            if (!more.empty()) {
+                start_judge_calls(it->first, p.work, std::move(more));
+            } else if (p.judging->complete()) {
+                finish_result(p.work, p.outcome, p.route, p.judging.get());
+                m_judging.erase(it);
             }
-            if (d.outcome) {
-                auto pj = std::make_unique<PendingJudgement>(
-                    *d.work.task, d.outcome.value().text, options.seed,
-                    fmt::format("{}/{}/{}/{}", d.work.suite->name, d.work.task->id, d.work.target->name, d.work.repeat));
-                if (pj->has_judges()) {
-                    std::uint64_t id = next_pending++;
-                    auto calls = pj->initial_calls();
-                    Work w = d.work;
-                    judging.emplace(id, Pending{d.work, std::move(d.outcome), std::move(d.route), std::move(pj)});
-                    start_judge_calls(id, w, std::move(calls));
-                    continue;
-                }
+            return;
+        }
+        if (d.work.target->model != nullptr) {
+            --m_provider_in_flight[m_providers.provider_of(*d.work.target->model).name];
+        }
+        if (d.outcome) {
+            auto pj = std::make_unique<PendingJudgement>(
+                *d.work.task, d.outcome.value().text, m_options.seed,
+                fmt::format("{}/{}/{}/{}", d.work.suite->name, d.work.task->id, d.work.target->name, d.work.repeat));
+            if (pj->has_judges()) {
+                std::uint64_t id = m_next_pending++;
+                auto calls = pj->initial_calls();
+                Work w = d.work;
+                m_judging.emplace(id, Pending{d.work, std::move(d.outcome), std::move(d.route), std::move(pj)});
+                start_judge_calls(id, w, std::move(calls));
+                return;
             }
-            finish_result(d.work, d.outcome, d.route, nullptr);
         }
-        // Refill the slots those completions freed before committing them, so the next requests
-        // are on the wire while the results are written.
-        fill();
-        // Group commit: everything that completed since the last commit, in one transaction.
-        store.add_results(batch);
-        store.add_judge_calls(judge_batch);
-        judge_batch.clear();
-        for (const auto& e : route_batch) {
-            store.log_route(e);
+        finish_result(d.work, d.outcome, d.route, nullptr);
+    }
+
+    void finish_result(const Work& w, const provider::Outcome& o, const std::optional<route::RouteResult>& rr,
+                       const PendingJudgement* pj) {
+        m_batch.push_back(make_row(m_outcome.run_id, w, o, rr, pj));
+        if (rr) {
+            route::RouteInput in{w.task->messages, w.task->type, w.task->tags, w.task->sensitive, "", {}, {}, 0};
+            m_route_batch.push_back(route::make_log_entry(
+                fmt::format("run{}/{}/{}/{}/{}", m_outcome.run_id, w.suite->name, w.task->id, w.target->name, w.repeat),
+                w.target->policy->name, in, *rr));
         }
-        route_batch.clear();
-        if (options.cache != nullptr) {
-            options.cache->flush();
-        }
-        outcome.results += static_cast<std::int64_t>(batch.size());
-        completed += static_cast<std::int64_t>(batch.size());
-        batch.clear();
-        if (options.max_cost_usd && outcome.spent_usd >= *options.max_cost_usd && !stopping) {
-            stopping = true;
-            outcome.status = "budget_exceeded";
-        }
-        if (options.progress && (util::monotonic_ms() - last_progress > 100 || in_flight == 0)) {
-            last_progress = util::monotonic_ms();
-            progress << fmt::format("\r[{}/{}] {} in flight, {} errors, ${:.4f}   ", completed, total,
-                                    in_flight, outcome.errors, outcome.cost_usd)
-                     << std::flush;
+        const auto& row = m_batch.back();
+        m_outcome.cost_usd += row.cost_usd + row.judge_cost_usd;
+        // A replayed answer was recorded, not bought: its cost is what it cost then.
+        bool replayed = o && o.value().recorded_score.has_value();
+        m_outcome.spent_usd += row.cached || replayed ? 0 : row.cost_usd;
+        m_outcome.cache_hits += row.cached ? 1 : 0;
+        m_outcome.replayed += replayed ? 1 : 0;
+        m_outcome.errors += row.status == "error";
+        m_outcome.unscored += row.status == "unscored";
+        if (pj != nullptr) {
+            for (auto jc : pj->calls()) {
+                jc.run_id = m_outcome.run_id;
+                jc.suite = w.suite->name;
+                jc.task_id = w.task->id;
+                jc.target = w.target->name;
+                jc.repeat = w.repeat;
+                m_judge_batch.push_back(std::move(jc));
+            }
         }
     }
-    if (options.progress) {
-        progress << "\n";
+
+    // Group commit: everything that completed since the last commit, in one transaction.
+    void commit() {
+        m_store.add_results(m_batch);
+        m_store.add_judge_calls(m_judge_batch);
+        m_judge_batch.clear();
+        for (const auto& e : m_route_batch) {
+            m_store.log_route(e);
+        }
+        m_route_batch.clear();
+        if (m_options.cache != nullptr) {
+            m_options.cache->flush();
+        }
+        m_outcome.results += static_cast<std::int64_t>(m_batch.size());
+        m_completed += static_cast<std::int64_t>(m_batch.size());
+        m_batch.clear();
     }
-    if (outcome.status.empty()) {
-        outcome.status = stopping ? "interrupted" : "completed";
+
+    void show_progress() {
+        if (m_options.progress && (util::monotonic_ms() - m_last_progress > 100 || m_in_flight == 0)) {
+            m_last_progress = util::monotonic_ms();
+            m_progress << fmt::format("\r[{}/{}] {} in flight, {} errors, ${:.4f}   ", m_completed, m_total,
+                                      m_in_flight, m_outcome.errors, m_outcome.cost_usd)
+                       << std::flush;
+        }
+    }
+
+    const config::ProvidersConfig& m_providers;
+    const BenchOptions& m_options;
+    store::Store& m_store;
+    std::ostream& m_progress;
+    BenchOutcome& m_outcome;
+    provider::ProviderSet m_provider_set;
+    route::Router m_router;
+    std::map<std::string, std::unique_ptr<route::RunBudget>> m_policy_budgets;
+    WorkSource m_source;
+
+    std::mutex m_mutex; // guards m_finished, filled from provider threads
+    std::condition_variable m_cv;
+    std::vector<Done> m_finished;
+
+    std::map<std::string, std::int64_t> m_provider_in_flight;
+    std::map<std::string, std::deque<Work>> m_waiting; // held back by a provider's own limit
+    std::size_t m_waiting_count = 0;
+    std::int64_t m_in_flight = 0;
+    bool m_source_done = false;
+    bool m_stopping = false;
+    std::map<std::uint64_t, Pending> m_judging;
+    std::uint64_t m_next_pending = 0;
+
+    std::vector<store::ResultRow> m_batch;
+    std::vector<store::RouteLogEntry> m_route_batch;
+    std::vector<store::JudgeCall> m_judge_batch;
+    std::int64_t m_total;
+    std::int64_t m_completed;
+    double m_last_progress = 0;
+};
+
+} // namespace
+
+BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan& plan,
+                       const BenchOptions& options, store::Store& store, std::ostream& progress) {
+    BenchOutcome outcome;
+    std::unordered_set<std::string> done;
+    outcome.run_id = open_run(providers, plan, options, store, done);
+    {
+        // Destroyed before the run is marked finished: every provider thread has stopped.
+        BenchRun run(providers, plan, options, store, progress, outcome, done);
+        run.run();
     }
     store.set_run_status(outcome.run_id, outcome.status, true);
     return outcome;
