@@ -52,6 +52,27 @@ TEST_CASE("config::load_providers") {
         CHECK(cfg.find_provider("simlocal")->is_private());
         CHECK(cfg.content_hash.size() == 64);
     }
+    SUBCASE("providers.example.toml loads: a working entry for each real runtime and API") {
+        auto cfg = orch::config::load_providers(orch::test::source_path("providers.example.toml"));
+        for (const char* name : {"llama-server", "ollama", "vllm", "lmstudio", "openai", "anthropic", "openrouter"}) {
+            CAPTURE(name);
+            const auto* p = cfg.find_provider(name);
+            REQUIRE(p != nullptr);
+            bool has_model = false;
+            for (const auto& m : cfg.models) {
+                has_model = has_model || m.provider == name;
+            }
+            CHECK(has_model);
+            // Local runtimes are private and on loopback; cloud APIs take a key from the environment.
+            if (p->is_private()) {
+                CHECK(p->base_url.rfind("http://127.0.0.1:", 0) == 0);
+            } else {
+                CHECK_FALSE(p->api_key_env.empty());
+                CHECK(p->base_url.rfind("https://", 0) == 0);
+            }
+        }
+        CHECK(cfg.find_provider("anthropic")->protocol == "anthropic");
+    }
     SUBCASE("loads a minimal valid file") {
         CHECK(load_error(k_valid).empty());
     }

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <regex>
 #include <csignal>
 #include <stdexcept>
 #include <thread>
@@ -159,6 +160,21 @@ ProcessResult run_orch(const std::vector<std::string>& args, const std::string& 
     ProcessResult r = run_shell(cmd);
     r.err = read_text(err_file);
     return r;
+}
+
+int wait_for_listening_port(BackgroundProcess& process, double timeout_s) {
+    const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+    int port = 0;
+    process.wait_for(
+        [&](const std::string& text) {
+            std::smatch m;
+            if (std::regex_search(text, m, listening)) {
+                port = std::stoi(m[1]);
+            }
+            return port != 0;
+        },
+        timeout_s);
+    return port;
 }
 
 } // namespace orch::test

@@ -68,4 +68,8 @@ class BackgroundProcess {
     int m_pid = -1;
 };
 
+// Waits (up to timeout_s) for a server's "listening on http://127.0.0.1:PORT" line in its log;
+// the port, or 0 when it did not appear (the process exited or the time ran out).
+int wait_for_listening_port(BackgroundProcess& process, double timeout_s);
+
 } // namespace orch::test

@@ -2,7 +2,6 @@
 #include "support/process.hpp"
 
 #include <doctest/doctest.h>
-#include <regex>
 #include <unistd.h>
 
 namespace orch::test {
@@ -17,16 +16,7 @@ SimServerProcess::SimServerProcess(const std::string& providers, const std::vect
         cmd += " " + shell_quote(a);
     }
     m_process = std::make_unique<BackgroundProcess>(cmd, m_out);
-    const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
-    m_process->wait_for(
-        [&](const std::string& text) {
-            std::smatch m;
-            if (std::regex_search(text, m, listening)) {
-                m_port = std::stoi(m[1]);
-            }
-            return m_port != 0;
-        },
-        10);
+    m_port = wait_for_listening_port(*m_process, 10);
     INFO(m_process->output());
     REQUIRE(m_port != 0);
 }
