@@ -17,7 +17,7 @@ orch::Request reason_request(const std::string& key, std::uint64_t seed, double 
     r.task_type = "reason";
     r.key = key;
     r.seed = seed;
-    r.sim_hint = orch::SimHint{"reason", 288, nlohmann::json::array(), difficulty};
+    r.sim_hint = orch::SimHint{"reason", 288, nlohmann::json::array(), difficulty, {}};
     return r;
 }
 
@@ -32,7 +32,7 @@ double accuracy(const std::string& model, const std::string& type, nlohmann::jso
         r.task_type = type;
         r.key = "k" + std::to_string(i);
         r.seed = 7;
-        r.sim_hint = orch::SimHint{type, reference, choices, 0.6};
+        r.sim_hint = orch::SimHint{type, reference, choices, 0.6, {}};
         right += orch::sim::simulate(*m, r).correct ? 1 : 0;
     }
     return right / static_cast<double>(n);
@@ -92,7 +92,7 @@ TEST_CASE("sim::simulate") {
         r.seed = 1;
         for (int i = 0; i < 200; ++i) {
             r.key = std::to_string(i);
-            r.sim_hint = orch::SimHint{"classify", "bug", {"billing", "bug", "other"}, 0.95};
+            r.sim_hint = orch::SimHint{"classify", "bug", {"billing", "bug", "other"}, 0.95, {}};
             auto a = orch::sim::simulate(*small, r);
             if (!a.correct && !a.failed) {
                 std::string lower = a.text;

@@ -2,6 +2,7 @@
 #include <orch/bench/judging.hpp>
 #include <orch/bench/response_cache.hpp>
 #include <orch/bench/scoring.hpp>
+#include <orch/bench/workflow.hpp>
 #include <orch/config/recorded.hpp>
 #include <orch/core/error.hpp>
 #include <orch/provider/provider.hpp>
@@ -30,17 +31,18 @@ namespace {
 // the suite file's line (the parameter's own line when the problem names one), however many
 // rows use it; an evaluator a row's override brought, or one that only this row's template
 // values make wrong, at the row.
-void check_task_evaluators(const config::Suite& suite, const config::Task& task,
-                           const config::ProvidersConfig* providers, config::Problems& problems,
-                           std::set<std::string>& reported) {
-    for (const auto& e : task.evaluators) {
+void check_evaluators(const std::vector<config::EvaluatorSpec>& written_list,
+                      const std::vector<config::EvaluatorSpec>& used, const config::Suite& suite,
+                      const config::Location& row, const config::ProvidersConfig* providers,
+                      config::Problems& problems, std::set<std::string>& reported) {
+    for (const auto& e : used) {
         auto found = check_evaluator(e, providers);
         if (found.empty()) {
             continue;
         }
         const config::EvaluatorSpec* written = nullptr; // the suite's own entry, if it is one
         if (e.where.file == suite.path) {
-            for (const auto& se : suite.evaluators) {
+            for (const auto& se : written_list) {
                 if (se.key == e.key) {
                     written = &se;
                 }
@@ -48,11 +50,11 @@ void check_task_evaluators(const config::Suite& suite, const config::Task& task,
         }
         for (const auto& what : found) {
             if (written == nullptr) {
-                problems.add(task.where, e.key, what);
+                problems.add(row, e.key, what);
                 continue;
             }
             if (written->params != e.params) {
-                problems.add(task.where, e.key,
+                problems.add(row, e.key,
                              fmt::format("{} (the evaluator at {}, with this row's values)", what,
                                          config::format_location(e.where)));
                 continue;
@@ -69,6 +71,43 @@ void check_task_evaluators(const config::Suite& suite, const config::Task& task,
             }
             if (reported.insert(config::format_location(at) + key + what).second) {
                 problems.add(at, key, what);
+            }
+        }
+    }
+}
+
+void check_task_evaluators(const config::Suite& suite, const config::Task& task,
+                           const config::ProvidersConfig* providers, config::Problems& problems,
+                           std::set<std::string>& reported) {
+    check_evaluators(suite.evaluators, task.evaluators, suite, task.where, providers, problems, reported);
+    for (std::size_t i = 0; i < task.steps.size(); ++i) {
+        check_evaluators(suite.steps[i].evaluators, task.steps[i].evaluators, suite, task.where, providers, problems,
+                         reported);
+    }
+}
+
+// A workflow's per-step models and policies, resolved once for the run; a row's override is
+// checked at its row.
+void check_step_routes(const config::ProvidersConfig& providers, const config::Suite& suite, const config::Task* task,
+                       BenchPlan& plan, config::Problems& problems) {
+    for (std::size_t i = 0; i < suite.steps.size(); ++i) {
+        const auto& spec = suite.steps[i];
+        const std::string& model = task != nullptr ? task->steps[i].model : spec.model;
+        const std::string& policy = task != nullptr ? task->steps[i].policy : spec.policy;
+        bool from_row = task != nullptr && (model != spec.model || policy != spec.policy);
+        if (task != nullptr && !from_row) {
+            continue; // checked once at the suite's line
+        }
+        config::Location at = from_row ? task->where : spec.key_where.at(model.empty() ? "policy" : "model");
+        std::string key = from_row ? "override.steps." + spec.id : spec.key;
+        if (!model.empty() && providers.find_model(model) == nullptr) {
+            problems.add(at, key + ".model", fmt::format("no model named \"{}\" in [models] of {}", model, providers.path));
+        }
+        if (!policy.empty() && plan.step_policies.count(policy) == 0) {
+            try {
+                plan.step_policies[policy] = std::make_shared<const config::Policy>(config::resolve_policy(providers, policy));
+            } catch (const Error& e) {
+                problems.add(at, key + ".policy", e.what());
             }
         }
     }
@@ -123,9 +162,15 @@ BenchPlan plan_bench(const config::ProvidersConfig& providers, const BenchOption
         config::Task task;
         std::int64_t rows = 0;
         std::set<std::string> reported;
+        if (!providers.models.empty()) {
+            check_step_routes(providers, suite, nullptr, plan, problems);
+        }
         while (reader.next(task, problems)) {
             ++rows;
             check_task_evaluators(suite, task, providers.models.empty() ? nullptr : &providers, problems, reported);
+            if (!providers.models.empty()) {
+                check_step_routes(providers, suite, &task, plan, problems);
+            }
         }
         if (rows == 0) {
             problems.add(config::Location{suite.dataset_path, 0, 0}, "", "the dataset has no usable rows");
@@ -161,19 +206,38 @@ struct JudgeRef {
     JudgeCallSpec call;
 };
 
+// A call made for one step of a workflow task in flight.
+struct StepRef {
+    std::uint64_t flow = 0;
+    std::size_t step = 0;
+};
+
 struct Done {
     Work work;
     provider::Outcome outcome;
     std::optional<JudgeRef> judge;          // set when this is a judge's reply, not a target's answer
-    std::optional<route::RouteResult> route; // set for a policy target's answer
+    std::optional<route::RouteResult> route; // set for a policy's answer
+    std::optional<StepRef> step;             // set for a workflow step's answer
+    const config::ModelConfig* counted = nullptr; // whose provider slot the call took
 };
 
-// A result whose judges have not all answered yet.
+constexpr std::size_t k_no_step = static_cast<std::size_t>(-1);
+
+// A result whose judges have not all answered yet: a target's answer, a workflow step's
+// (flow set, step its index) or a workflow's final output (flow set, step k_no_step).
 struct Pending {
     Work work;
     provider::Outcome outcome;
     std::optional<route::RouteResult> route;
     std::unique_ptr<PendingJudgement> judging;
+    std::optional<std::uint64_t> flow;
+    std::size_t step = k_no_step;
+};
+
+// A workflow task in flight.
+struct Flow {
+    Work work;
+    std::unique_ptr<WorkflowTask> task;
 };
 
 // Walks suites → rows → targets → repeats lazily, so memory stays flat with dataset size.
@@ -241,7 +305,7 @@ Request make_request(const Work& w, std::uint64_t seed) {
     r.task_type = w.task->type;
     r.key = fmt::format("{}/{}/{}", w.suite->name, w.task->id, w.repeat);
     r.seed = seed;
-    r.sim_hint = SimHint{w.task->type, w.task->reference, w.task->choices, w.task->difficulty};
+    r.sim_hint = SimHint{w.task->type, w.task->reference, w.task->choices, w.task->difficulty, {}};
     return r;
 }
 
@@ -370,15 +434,16 @@ class BenchRun {
   public:
     BenchRun(const config::ProvidersConfig& providers, const BenchPlan& plan, const BenchOptions& options,
              store::Store& store, std::ostream& progress, BenchOutcome& outcome,
-             const std::unordered_set<std::string>& done)
+             const std::unordered_set<std::string>& done,
+             std::unordered_map<std::string, std::vector<store::StepRow>> restored)
         : m_providers(providers), m_options(options), m_store(store), m_progress(progress),
           m_outcome(outcome), m_provider_set(providers, provider_options(options)),
           // Policy targets route through one Router for the run: its circuit breaker and quality
           // evidence are shared by every request, as in production.
           m_router(providers, m_provider_set, [&store] { return store.quality_stats(); }),
-          m_source(plan, options, done),
+          m_plan(plan), m_source(plan, options, done),
           m_total(plan.tasks * static_cast<std::int64_t>(plan.targets.size()) * options.repeats),
-          m_completed(static_cast<std::int64_t>(done.size())) {
+          m_completed(static_cast<std::int64_t>(done.size())), m_restored(std::move(restored)) {
         for (const auto& t : plan.targets) {
             if (t.policy && t.policy->max_cost_per_run_usd) {
                 m_policy_budgets[t.name] = std::make_unique<route::RunBudget>(*t.policy->max_cost_per_run_usd);
@@ -392,7 +457,7 @@ class BenchRun {
                 m_stopping = true;
             }
             fill();
-            if (m_in_flight == 0 && (m_stopping || (m_source_done && m_waiting_count == 0))) {
+            if (m_in_flight == 0 && (m_stopping || (m_source_done && m_waiting_count == 0 && m_flows.empty()))) {
                 break;
             }
             std::vector<Done> ready;
@@ -434,15 +499,31 @@ class BenchRun {
     }
 
     // Starts one call: a target's answer, or (with judge set) a judge's verdict on one.
-    void call(const config::ModelConfig& model, Request req, Work w, std::optional<JudgeRef> judge) {
+    void call(const config::ModelConfig& model, Request req, Work w, std::optional<JudgeRef> judge,
+              std::optional<StepRef> step = std::nullopt) {
         ++m_in_flight;
         ++m_provider_in_flight[m_providers.provider_of(model).name];
-        m_provider_set.for_model(model).start(model, std::move(req),
-                                              [this, w = std::move(w), judge = std::move(judge)](provider::Outcome o) mutable {
-                                                  std::lock_guard lock(m_mutex);
-                                                  m_finished.push_back(Done{std::move(w), std::move(o), std::move(judge), std::nullopt});
-                                                  m_cv.notify_one();
-                                              });
+        m_provider_set.for_model(model).start(
+            model, std::move(req),
+            [this, w = std::move(w), judge = std::move(judge), step, m = &model](provider::Outcome o) mutable {
+                std::lock_guard lock(m_mutex);
+                m_finished.push_back(Done{std::move(w), std::move(o), std::move(judge), std::nullopt, step, m});
+                m_cv.notify_one();
+            });
+    }
+
+    // Starts a routed call: a policy target's answer, or a workflow step under a policy.
+    void route(const config::Policy& policy, route::RouteInput in, Work w, std::optional<StepRef> step) {
+        ++m_in_flight;
+        auto budget = m_policy_budgets.find(w.target->name);
+        m_router.start(policy, std::move(in),
+                       [this, w, step](route::RouteResult r) mutable {
+                           provider::Outcome o = r.outcome;
+                           std::lock_guard lock(m_mutex);
+                           m_finished.push_back(Done{std::move(w), std::move(o), std::nullopt, std::move(r), step, nullptr});
+                           m_cv.notify_one();
+                       },
+                       budget == m_policy_budgets.end() ? nullptr : budget->second.get());
     }
 
     void launch(Work w) {
@@ -452,19 +533,174 @@ class BenchRun {
             call(model, std::move(req), std::move(w), std::nullopt);
             return;
         }
-        ++m_in_flight;
         route::RouteInput in{req.messages, req.task_type, w.task->tags, w.task->sensitive, req.key,
                              req.params, req.sim_hint, req.seed};
-        auto budget = m_policy_budgets.find(w.target->name);
         const config::Policy& policy = *w.target->policy;
-        m_router.start(policy, std::move(in),
-                       [this, w](route::RouteResult r) mutable {
-                           provider::Outcome o = r.outcome;
-                           std::lock_guard lock(m_mutex);
-                           m_finished.push_back(Done{std::move(w), std::move(o), std::nullopt, std::move(r)});
-                           m_cv.notify_one();
-                       },
-                       budget == m_policy_budgets.end() ? nullptr : budget->second.get());
+        route(policy, std::move(in), std::move(w), std::nullopt);
+    }
+
+    // A workflow task: its state machine, and its first steps queued for a slot.
+    void start_flow(Work w) {
+        std::uint64_t id = m_next_flow++;
+        store::StepRow identity;
+        identity.run_id = m_outcome.run_id;
+        identity.suite = w.suite->name;
+        identity.task_id = w.task->id;
+        identity.target = w.target->name;
+        identity.repeat = w.repeat;
+        auto restored = m_restored.find(store::work_key(identity.suite, identity.task_id, identity.target, w.repeat));
+        Flow f{w, std::make_unique<WorkflowTask>(w.task, identity,
+                                                 restored == m_restored.end() ? nullptr : &restored->second)};
+        m_flows.emplace(id, std::move(f));
+        advance_flow(id);
+    }
+
+    // Queues the flow's steps whose inputs are in, records what finished, and once every step
+    // is done scores the final output (judging it first when the suite has judges).
+    void advance_flow(std::uint64_t id) {
+        Flow& f = m_flows.at(id);
+        for (auto step : f.task->take_ready(util::monotonic_ms())) {
+            m_step_queue.push_back(StepRef{id, step});
+        }
+        for (auto& row : f.task->take_rows()) {
+            m_step_batch.push_back(std::move(row));
+        }
+        if (!f.task->steps_done()) {
+            return;
+        }
+        auto output = f.task->final_output();
+        if (output) {
+            auto pj = std::make_unique<PendingJudgement>(
+                f.task->final_task(), *output, m_options.seed,
+                fmt::format("{}/{}/{}/{}", f.work.suite->name, f.work.task->id, f.work.target->name, f.work.repeat));
+            if (pj->has_judges()) {
+                std::uint64_t pid = m_next_pending++;
+                auto calls = pj->initial_calls();
+                Work w = f.work;
+                m_judging.emplace(pid, Pending{f.work, provider::Outcome(util::unexpected(ProviderError{})), std::nullopt,
+                                               std::move(pj), id, k_no_step});
+                start_judge_calls(pid, w, std::move(calls));
+                return;
+            }
+        }
+        finish_flow(id, nullptr);
+    }
+
+    void finish_flow(std::uint64_t id, const PendingJudgement* pj) {
+        Flow& f = m_flows.at(id);
+        std::optional<TaskScore> ts;
+        if (auto output = f.task->final_output()) {
+            eval::Candidate candidate{*output, 0, f.task->spent_usd(), std::nullopt};
+            ts = pj != nullptr ? score_task(f.task->final_task(), candidate, pj->verdicts())
+                               : score_task(f.task->final_task(), candidate);
+        }
+        const Target& t = *f.work.target;
+        store::ResultRow row = f.task->result(ts ? &*ts : nullptr, pj != nullptr ? pj->cost_usd() : 0,
+                                              f.work.suite->content_hash, t.policy ? t.policy->name : "");
+        if (pj != nullptr) {
+            add_judge_rows(*pj, f.work, "");
+        }
+        m_outcome.cost_usd += row.cost_usd + row.judge_cost_usd;
+        m_outcome.errors += row.status == "error";
+        m_outcome.unscored += row.status == "unscored";
+        m_batch.push_back(std::move(row));
+        m_flows.erase(id);
+    }
+
+    // Launches the queued steps the limits allow: -j, and each provider's max_concurrency for
+    // a step whose model is known before the call.
+    void drain_steps() {
+        for (auto it = m_step_queue.begin(); it != m_step_queue.end() && !m_stopping && m_in_flight < m_options.jobs;) {
+            Flow& f = m_flows.at(it->flow);
+            const config::StepTask& spec = f.task->spec(it->step);
+            const config::ModelConfig* model = f.work.target->model;
+            if (model == nullptr && !spec.model.empty()) {
+                model = m_providers.find_model(spec.model);
+            }
+            if (model != nullptr && !has_room(*model)) {
+                ++it;
+                continue;
+            }
+            StepRef ref = *it;
+            it = m_step_queue.erase(it);
+            const Work& w = f.work;
+            Request req = f.task->request(
+                ref.step, fmt::format("{}/{}/{}/{}", w.suite->name, w.task->id, w.repeat, spec.id), m_options.seed);
+            f.task->started(ref.step, util::monotonic_ms());
+            if (model != nullptr) {
+                call(*model, std::move(req), w, std::nullopt, ref);
+                continue;
+            }
+            const config::Policy& policy =
+                spec.policy.empty() ? *w.target->policy : *m_plan.step_policies.at(spec.policy);
+            route::RouteInput in{req.messages, req.task_type, spec.tags, spec.sensitive, req.key,
+                                 req.params, req.sim_hint, req.seed};
+            route(policy, std::move(in), w, ref);
+        }
+    }
+
+    // A step's answer: recorded, its dependents released, and judged when it has judges.
+    void on_step_answer(Done& d) {
+        auto fit = m_flows.find(d.step->flow);
+        Flow& f = fit->second;
+        std::size_t step = d.step->step;
+        const config::StepTask& spec = f.task->spec(step);
+        std::string policy;
+        if (d.route) {
+            policy = spec.policy.empty() ? f.work.target->policy->name : m_plan.step_policies.at(spec.policy)->name;
+            route::RouteInput in{f.task->step_task(step).messages, spec.type, spec.tags, spec.sensitive, "", {}, {}, 0};
+            m_route_batch.push_back(route::make_log_entry(
+                fmt::format("run{}/{}/{}/{}/{}/{}", m_outcome.run_id, f.work.suite->name, f.work.task->id,
+                            f.work.target->name, f.work.repeat, spec.id),
+                policy, in, *d.route));
+        }
+        if (d.route) {
+            m_outcome.spent_usd += d.route->total_cost_usd;
+        } else if (d.outcome && !d.outcome.value().cached && !d.outcome.value().recorded_score) {
+            m_outcome.spent_usd += d.outcome.value().cost_usd;
+        }
+        f.task->answered(step, d.outcome, d.route, policy);
+        if (d.outcome) {
+            auto pj = std::make_unique<PendingJudgement>(
+                f.task->step_task(step), d.outcome.value().text, m_options.seed,
+                fmt::format("{}/{}/{}/{}/{}", f.work.suite->name, f.work.task->id, f.work.target->name, f.work.repeat,
+                            spec.id));
+            if (pj->has_judges()) {
+                std::uint64_t pid = m_next_pending++;
+                auto calls = pj->initial_calls();
+                Work w = f.work;
+                m_judging.emplace(pid, Pending{f.work, std::move(d.outcome), std::nullopt, std::move(pj), d.step->flow, step});
+                start_judge_calls(pid, w, std::move(calls));
+                advance_flow(d.step->flow); // its dependents need its answer, not its verdicts
+                return;
+            }
+            eval::Candidate candidate{d.outcome.value().text, d.outcome.value().latency_ms, d.outcome.value().cost_usd,
+                                      d.outcome.value().recorded_score};
+            f.task->scored(step, score_task(f.task->step_task(step), candidate), 0);
+        }
+        advance_flow(d.step->flow);
+    }
+
+    void finish_step_judging(Pending& p) {
+        Flow& f = m_flows.at(*p.flow);
+        const Completion& c = p.outcome.value();
+        eval::Candidate candidate{c.text, c.latency_ms, c.cost_usd, c.recorded_score};
+        f.task->scored(p.step, score_task(f.task->step_task(p.step), candidate, p.judging->verdicts()),
+                       p.judging->cost_usd());
+        add_judge_rows(*p.judging, f.work, f.task->spec(p.step).id);
+        advance_flow(*p.flow);
+    }
+
+    void add_judge_rows(const PendingJudgement& pj, const Work& w, const std::string& step) {
+        for (auto jc : pj.calls()) {
+            jc.run_id = m_outcome.run_id;
+            jc.suite = w.suite->name;
+            jc.task_id = w.task->id;
+            jc.target = w.target->name;
+            jc.repeat = w.repeat;
+            jc.step = step;
+            m_judge_batch.push_back(std::move(jc));
+        }
     }
 
     void start_judge_calls(std::uint64_t id, const Work& w, std::vector<JudgeCallSpec> calls) {
@@ -481,7 +717,9 @@ class BenchRun {
     }
 
     // Dispatch as much as the limits allow: first work held for a provider, then new work.
+    // Workflow steps already under way come first; new work only while none is waiting.
     void fill() {
+        drain_steps();
         for (auto& [name, queue] : m_waiting) {
             while (!m_stopping && m_in_flight < m_options.jobs && !queue.empty() && has_room(*queue.front().target->model)) {
                 Work w = std::move(queue.front());
@@ -490,14 +728,17 @@ class BenchRun {
                 launch(std::move(w));
             }
         }
-        while (!m_stopping && !m_source_done && m_in_flight < m_options.jobs &&
+        while (!m_stopping && !m_source_done && m_in_flight < m_options.jobs && m_step_queue.empty() &&
                m_waiting_count < static_cast<std::size_t>(m_options.jobs) * 4) {
             Work w;
             if (!m_source.next(w)) {
                 m_source_done = true;
                 break;
             }
-            if (w.target->model == nullptr || has_room(*w.target->model)) {
+            if (!w.task->steps.empty()) {
+                start_flow(std::move(w));
+                drain_steps();
+            } else if (w.target->model == nullptr || has_room(*w.target->model)) {
                 launch(std::move(w));
             } else {
                 m_waiting[m_providers.provider_of(*w.target->model).name].push_back(std::move(w));
@@ -510,9 +751,14 @@ class BenchRun {
     // judged when its task has judges, else it is a result.
     void on_done(Done& d) {
         --m_in_flight;
+        if (d.counted != nullptr) {
+            --m_provider_in_flight[m_providers.provider_of(*d.counted).name];
+        }
+        if (d.step) {
+            on_step_answer(d);
+            return;
+        }
         if (d.judge) {
-            const auto* judge_model = m_providers.find_model(d.judge->call.judge_model);
-            --m_provider_in_flight[m_providers.provider_of(*judge_model).name];
             if (d.outcome && !d.outcome.value().cached) {
                 m_outcome.spent_usd += d.outcome.value().cost_usd;
             }
@@ -522,13 +768,16 @@ class BenchRun {
             if (!more.empty()) {
                 start_judge_calls(it->first, p.work, std::move(more));
             } else if (p.judging->complete()) {
-                finish_result(p.work, p.outcome, p.route, p.judging.get());
+                if (p.flow && p.step != k_no_step) {
+                    finish_step_judging(p);
+                } else if (p.flow) {
+                    finish_flow(*p.flow, p.judging.get());
+                } else {
+                    finish_result(p.work, p.outcome, p.route, p.judging.get());
+                }
                 m_judging.erase(it);
             }
             return;
-        }
-        if (d.work.target->model != nullptr) {
-            --m_provider_in_flight[m_providers.provider_of(*d.work.target->model).name];
         }
         if (d.outcome) {
             auto pj = std::make_unique<PendingJudgement>(
@@ -538,7 +787,7 @@ class BenchRun {
                 std::uint64_t id = m_next_pending++;
                 auto calls = pj->initial_calls();
                 Work w = d.work;
-                m_judging.emplace(id, Pending{d.work, std::move(d.outcome), std::move(d.route), std::move(pj)});
+                m_judging.emplace(id, Pending{d.work, std::move(d.outcome), std::move(d.route), std::move(pj), std::nullopt, k_no_step});
                 start_judge_calls(id, w, std::move(calls));
                 return;
             }
@@ -565,19 +814,14 @@ class BenchRun {
         m_outcome.errors += row.status == "error";
         m_outcome.unscored += row.status == "unscored";
         if (pj != nullptr) {
-            for (auto jc : pj->calls()) {
-                jc.run_id = m_outcome.run_id;
-                jc.suite = w.suite->name;
-                jc.task_id = w.task->id;
-                jc.target = w.target->name;
-                jc.repeat = w.repeat;
-                m_judge_batch.push_back(std::move(jc));
-            }
+            add_judge_rows(*pj, w, "");
         }
     }
 
     // Group commit: everything that completed since the last commit, in one transaction.
     void commit() {
+        m_store.add_step_results(m_step_batch); // before the task rows they add up to
+        m_step_batch.clear();
         m_store.add_results(m_batch);
         m_store.add_judge_calls(m_judge_batch);
         m_judge_batch.clear();
@@ -610,6 +854,7 @@ class BenchRun {
     provider::ProviderSet m_provider_set;
     route::Router m_router;
     std::map<std::string, std::unique_ptr<route::RunBudget>> m_policy_budgets;
+    const BenchPlan& m_plan;
     WorkSource m_source;
 
     std::mutex m_mutex; // guards m_finished, filled from provider threads
@@ -625,11 +870,17 @@ class BenchRun {
     std::map<std::uint64_t, Pending> m_judging;
     std::uint64_t m_next_pending = 0;
 
+    std::map<std::uint64_t, Flow> m_flows;
+    std::uint64_t m_next_flow = 0;
+    std::deque<StepRef> m_step_queue; // workflow steps whose inputs are in, waiting for a slot
+
     std::vector<store::ResultRow> m_batch;
+    std::vector<store::StepRow> m_step_batch;
     std::vector<store::RouteLogEntry> m_route_batch;
     std::vector<store::JudgeCall> m_judge_batch;
     std::int64_t m_total;
     std::int64_t m_completed;
+    std::unordered_map<std::string, std::vector<store::StepRow>> m_restored; // a resumed run's steps
     double m_last_progress = 0;
 };
 
@@ -640,9 +891,11 @@ BenchOutcome run_bench(const config::ProvidersConfig& providers, const BenchPlan
     BenchOutcome outcome;
     std::unordered_set<std::string> done;
     outcome.run_id = open_run(providers, plan, options, store, done);
+    auto restored = options.resume_run ? store.unfinished_steps(outcome.run_id)
+                                       : std::unordered_map<std::string, std::vector<store::StepRow>>{};
     {
         // Destroyed before the run is marked finished: every provider thread has stopped.
-        BenchRun run(providers, plan, options, store, progress, outcome, done);
+        BenchRun run(providers, plan, options, store, progress, outcome, done, std::move(restored));
         run.run();
     }
     store.set_run_status(outcome.run_id, outcome.status, true);

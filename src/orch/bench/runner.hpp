@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,8 @@ struct BenchPlan {
     std::vector<config::Suite> suites;
     std::vector<Target> targets;
     std::int64_t tasks = 0; // dataset rows over all suites
+    // Policies named by workflow steps (`policy = "…"`), by the name written.
+    std::map<std::string, std::shared_ptr<const config::Policy>> step_policies;
 };
 
 // Loads every suite and dataset and checks every row and evaluator; throws

@@ -1,6 +1,7 @@
 #include <orch/config/suite.hpp>
 #include <orch/config/template.hpp>
 #include <orch/config/toml_reader.hpp>
+#include <orch/config/workflow.hpp>
 #include <orch/core/error.hpp>
 #include <orch/util/hash.hpp>
 #include <orch/util/strings.hpp>
@@ -25,6 +26,8 @@ std::string read_file(const std::string& path) {
     buf << in.rdbuf();
     return buf.str();
 }
+
+} // namespace
 
 void read_params(TableReader& r, GenParams& params) {
     if (auto v = r.number("temperature")) {
@@ -91,8 +94,6 @@ bool evaluator_from_json(const nlohmann::json& j, const Location& where, const s
     return true;
 }
 
-} // namespace
-
 std::vector<std::string> suite_files(const std::string& path) {
     std::vector<std::string> out;
     std::error_code ec;
@@ -151,7 +152,15 @@ Suite load_suite(const std::string& path) {
         s.threshold = *v;
     }
     s.sensitive = r.boolean("sensitive").value_or(false);
-    if (const toml::table* p = r.table("prompt", true)) {
+    if (const toml::array* steps = r.array("steps")) {
+        read_steps(*steps, r, s, problems);
+    } else if (r.any("final_step") != nullptr) {
+        problems.add(r.where("final_step"), "final_step", "only a workflow (a suite with [[steps]]) has a final step");
+    }
+    if (!s.steps.empty() && r.any("prompt") != nullptr) {
+        problems.add(r.where("prompt"), "prompt",
+                     "a workflow's prompts are its steps' ([steps.prompt]); remove the suite's [prompt]");
+    } else if (const toml::table* p = r.table("prompt", s.steps.empty())) {
         TableReader pr(*p, path, "prompt", problems);
         s.prompt.system = pr.string("system").value_or("");
         s.prompt.user = pr.string("user", true).value_or("");
@@ -178,7 +187,7 @@ Suite load_suite(const std::string& path) {
                      "missing; a suite needs at least one [[evaluators]] entry");
     }
     r.finish("name, description, type, tags, dataset, reference, choices, threshold, sensitive, "
-             "prompt, params, evaluators");
+             "prompt, params, evaluators, steps, final_step");
     problems.throw_if_any();
     s.content_hash = util::sha256_hex(read_file(path) + '\0' + read_file(s.dataset_path));
     return s;
@@ -374,6 +383,7 @@ bool DatasetReader::resolve(const nlohmann::json& row, int line_no, Task& task, 
     PromptSpec prompt = s.prompt;
     std::vector<EvaluatorSpec> evaluators = s.evaluators;
     bool evals_format = row.contains("input") && row["input"].is_array();
+    nlohmann::json step_overrides;
     if (row.contains("override")) {
         const auto& ov = row["override"];
         if (!ov.is_object()) {
@@ -393,7 +403,7 @@ bool DatasetReader::resolve(const nlohmann::json& row, int line_no, Task& task, 
                     task.sensitive = v.get<bool>();
                 } else if (k == "choices" && v.is_array()) {
                     task.choices = v;
-                } else if (k == "prompt" && v.is_object()) {
+                } else if (k == "prompt" && v.is_object() && s.steps.empty()) {
                     if (v.contains("system")) {
                         prompt.system = v["system"].get<std::string>();
                     }
@@ -407,6 +417,8 @@ bool DatasetReader::resolve(const nlohmann::json& row, int line_no, Task& task, 
                     if (v.contains("max_tokens")) {
                         task.params.max_tokens = v["max_tokens"].get<std::int64_t>();
                     }
+                } else if (k == "steps" && v.is_object() && !s.steps.empty()) {
+                    step_overrides = v;
                 } else if (k == "evaluators" && v.is_array()) {
                     evaluators.clear();
                     for (size_t i = 0; i < v.size(); ++i) {
@@ -418,8 +430,10 @@ bool DatasetReader::resolve(const nlohmann::json& row, int line_no, Task& task, 
                     }
                 } else {
                     problems.add(where, key,
-                                 "unknown or mistyped override (expected type, tags, threshold, "
-                                 "sensitive, choices, prompt, params or evaluators)");
+                                 s.steps.empty() ? "unknown or mistyped override (expected type, tags, threshold, "
+                                                   "sensitive, choices, prompt, params or evaluators)"
+                                                 : "unknown or mistyped override (expected type, tags, threshold, "
+                                                   "sensitive, choices, params, evaluators or steps)");
                 }
             }
         }
@@ -427,7 +441,14 @@ bool DatasetReader::resolve(const nlohmann::json& row, int line_no, Task& task, 
     }
 
     std::vector<std::string> missing;
-    if (evals_format) {
+    if (!s.steps.empty()) {
+        if (evals_format) {
+            problems.add(where, "input", "a workflow's messages come from its steps' prompts, not from the row");
+        }
+        vars.erase("steps"); // the name templates use for earlier steps' outputs
+        resolve_steps(s, vars, step_overrides, where, task, problems);
+        task.vars = vars;
+    } else if (evals_format) {
         for (const auto& m : row["input"]) {
             if (!m.is_object() || !m.contains("role") || !m.contains("content") ||
                 !m["content"].is_string()) {

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <unordered_set>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -27,6 +28,28 @@ struct PromptSpec {
     std::string user;
 };
 
+// One step of a workflow suite ([[steps]]): its own prompt over the dataset row and earlier
+// steps' outputs ({{steps.ID.output}}, {{steps.ID.json.field}}), evaluators and routing.
+struct StepSpec {
+    std::string id;
+    std::string type; // the suite's type when not given
+    std::vector<std::string> tags;
+    PromptSpec prompt;
+    std::vector<std::string> needs;    // as written
+    std::vector<std::size_t> upstream; // direct dependencies (needs and templates), by index
+    GenParams params;
+    std::vector<EvaluatorSpec> evaluators;
+    std::optional<double> threshold;
+    std::string reference; // dataset field holding this step's expected output
+    nlohmann::json choices = nlohmann::json::array();
+    std::string model;  // pinned model (a model target still wins: the single-model baseline)
+    std::string policy; // this step's own policy under a policy target
+    std::optional<bool> sensitive;
+    Location where;
+    std::string key; // "steps[2]"
+    std::map<std::string, Location> key_where; // model, policy: for errors found with providers.toml
+};
+
 struct Suite {
     std::string name;
     std::string description;
@@ -41,8 +64,28 @@ struct Suite {
     PromptSpec prompt;
     GenParams params;
     std::vector<EvaluatorSpec> evaluators;
-    std::string content_hash; // sha256 over suite file + dataset file
+    std::vector<StepSpec> steps; // a workflow when not empty, in an order where needs come first
+    std::size_t final_step = 0;  // whose output the suite's evaluators score
+    std::string content_hash;    // sha256 over suite file + dataset file
     Location where;
+};
+
+// One step of one row: the suite's step with the row's override applied and its evaluators
+// rendered over the row. Prompts stay templates until the step's inputs are known.
+struct StepTask {
+    std::string id;
+    std::string type;
+    std::vector<std::string> tags;
+    bool sensitive = false;
+    double threshold = 1.0;
+    PromptSpec prompt;
+    GenParams params;
+    std::vector<EvaluatorSpec> evaluators;
+    nlohmann::json reference;
+    nlohmann::json choices;
+    std::string model;
+    std::string policy;
+    std::vector<std::size_t> upstream;
 };
 
 // One dataset row resolved against its suite: rendered messages and evaluator parameters.
@@ -60,7 +103,32 @@ struct Task {
     nlohmann::json reference;
     nlohmann::json choices;
     Location where; // dataset file and line
+    std::vector<StepTask> steps; // a workflow's steps, in the suite's order
+    std::size_t final_step = 0;
+    nlohmann::json vars;         // a workflow's row: what its step templates render over
 };
+
+// A workflow template's reference to another step: {{steps.ID.output}}, {{steps.ID.json}} or
+// {{steps.ID.json.a.b}}.
+struct StepRef {
+    std::string step;
+    bool json = false;
+    std::string path; // inside the JSON output ("a.b"); empty for all of it
+};
+// Parses a template variable starting "steps."; nullopt otherwise. `error` says what is wrong
+// with one that starts "steps." but has the wrong shape.
+std::optional<StepRef> parse_step_ref(const std::string& var, std::string& error);
+
+// A step's messages with the row and its inputs: `outputs` maps step ids to
+// {"output": text, "json": parsed output (when it is JSON)}. Variables that are still missing
+// (an input without that field) are left in place and listed in `missing`.
+// What a step's templates would insert had every step upstream answered its reference: the
+// simulated fleet's test of whether a step's inputs are right. Steps without a reference
+// contribute nothing.
+std::vector<std::string> expected_step_inputs(const Task& task, const StepTask& step);
+
+std::vector<Message> render_step(const Task& task, const StepTask& step, const nlohmann::json& outputs,
+                                 std::vector<std::string>& missing);
 
 // Loads and checks a suite file (not its rows); throws orch::Error(config) listing every problem.
 Suite load_suite(const std::string& path);

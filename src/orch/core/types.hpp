@@ -26,6 +26,9 @@ struct SimHint {
     nlohmann::json reference;
     nlohmann::json choices = nlohmann::json::array();
     double difficulty = 0.5;
+    // A workflow step's inputs as they would read had the steps upstream been right: the
+    // simulated model answers worse for each one its prompt does not contain.
+    std::vector<std::string> expected_inputs;
 };
 
 struct Request {

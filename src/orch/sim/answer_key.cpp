@@ -20,7 +20,7 @@ AnswerKey::AnswerKey(const std::vector<config::Suite>& suites) {
         config::Problems ignored;
         config::Task task;
         while (reader.next(task, ignored)) {
-            SimHint hint{task.type, task.reference, task.choices, task.difficulty};
+            SimHint hint{task.type, task.reference, task.choices, task.difficulty, {}};
             m_hints.emplace(messages_hash(task.messages), std::move(hint));
         }
     }

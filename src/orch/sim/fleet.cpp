@@ -324,7 +324,23 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
     }
     std::string task_type = request.sim_hint ? request.sim_hint->task_type : request.task_type;
     double difficulty = request.sim_hint ? request.sim_hint->difficulty : 0.5;
-    a.correct = rng.uniform() < p_correct(profile, task_type, difficulty);
+    double p = p_correct(profile, task_type, difficulty);
+    if (request.sim_hint && !request.sim_hint->expected_inputs.empty()) {
+        // Garbage in, garbage out: each input that is not what it should be costs most of the
+        // chance of a right answer, as when a pipeline's early mistake poisons what follows.
+        std::string prompt;
+        for (const auto& m : request.messages) {
+            prompt += util::to_lower(m.content);
+            prompt += '\n';
+        }
+        const auto& expected = request.sim_hint->expected_inputs;
+        double wrong = 0;
+        for (const auto& e : expected) {
+            wrong += prompt.find(util::to_lower(e)) == std::string::npos ? 1 : 0;
+        }
+        p *= 1.0 - 0.85 * wrong / static_cast<double>(expected.size());
+    }
+    a.correct = rng.uniform() < p;
     if (!request.sim_hint || request.sim_hint->reference.is_null()) {
         a.text = answer_generic(request, model);
     } else {

@@ -124,6 +124,43 @@ CREATE TABLE response_cache (
     created_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
 );
 )sql",
+    // 3: workflows: a row per step, and per task its critical path beside the sequential sum
+    R"sql(
+ALTER TABLE results ADD COLUMN sequential_ms REAL;
+ALTER TABLE results ADD COLUMN failed_step TEXT;
+ALTER TABLE judge_calls ADD COLUMN step TEXT;
+CREATE TABLE step_results (
+    id             INTEGER PRIMARY KEY,
+    run_id         INTEGER NOT NULL REFERENCES runs(id),
+    suite          TEXT NOT NULL,
+    task_id        TEXT NOT NULL,
+    target         TEXT NOT NULL,
+    repeat         INTEGER NOT NULL,
+    step_id        TEXT NOT NULL,
+    step_type      TEXT NOT NULL,
+    model          TEXT,
+    route          TEXT,
+    status         TEXT NOT NULL,
+    score          REAL,
+    passed         INTEGER,
+    threshold      REAL NOT NULL,
+    input_tokens   INTEGER NOT NULL,
+    output_tokens  INTEGER NOT NULL,
+    cost_usd       REAL NOT NULL,
+    judge_cost_usd REAL NOT NULL,
+    latency_ms     REAL NOT NULL,
+    start_ms       REAL NOT NULL,
+    end_ms         REAL NOT NULL,
+    retries        INTEGER NOT NULL,
+    output         TEXT,
+    evaluations    TEXT NOT NULL,
+    error_kind     TEXT,
+    error          TEXT,
+    cached         INTEGER NOT NULL,
+    created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+    UNIQUE (run_id, suite, task_id, target, repeat, step_id)
+);
+)sql",
 };
 
 } // namespace
@@ -211,8 +248,8 @@ void Store::add_results(const std::vector<ResultRow>& rows) {
                          "task_type, target, model, repeat, status, score, passed, threshold, "
                          "input_tokens, output_tokens, tokens_estimated, cost_usd, latency_ms, "
                          "ttft_ms, retries, output, evaluations, error_kind, error, simulated, route, "
-                         "judge_cost_usd, cached) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                         "judge_cost_usd, cached, sequential_ms, failed_step) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& r : rows) {
         st.reset();
         st.clearBindings();
@@ -255,6 +292,12 @@ void Store::add_results(const std::vector<ResultRow>& rows) {
         }
         st.bind(26, r.judge_cost_usd);
         st.bind(27, r.cached ? 1 : 0);
+        if (r.sequential_ms) {
+            st.bind(28, *r.sequential_ms);
+        }
+        if (!r.failed_step.empty()) {
+            st.bind(29, r.failed_step);
+        }
         st.exec();
     }
     tx.commit();
@@ -334,7 +377,7 @@ constexpr const char* k_result_columns =
     "run_id, suite, suite_hash, task_id, task_type, target, model, repeat, status, score, "
     "passed, threshold, input_tokens, output_tokens, tokens_estimated, cost_usd, latency_ms, "
     "ttft_ms, retries, output, evaluations, error_kind, error, simulated, route, "
-    "judge_cost_usd, cached";
+    "judge_cost_usd, cached, sequential_ms, failed_step";
 
 std::optional<double> optional_double(const SQLite::Column& c) {
     return c.isNull() ? std::nullopt : std::optional(c.getDouble());
@@ -369,6 +412,8 @@ void read_result(SQLite::Statement& st, ResultRow& r) {
     r.route = st.getColumn(24).isNull() ? nlohmann::json() : nlohmann::json::parse(st.getColumn(24).getString());
     r.judge_cost_usd = st.getColumn(25).getDouble();
     r.cached = st.getColumn(26).getInt() != 0;
+    r.sequential_ms = optional_double(st.getColumn(27));
+    r.failed_step = st.getColumn(28).getString();
 }
 
 } // namespace
@@ -621,7 +666,7 @@ void Store::add_judge_calls(const std::vector<JudgeCall>& calls) {
     SQLite::Statement st(m_impl->db,
                          "INSERT INTO judge_calls (run_id, suite, task_id, target, repeat, evaluator, "
                          "judge_model, prompt_hash, raw_reply, score, status, input_tokens, output_tokens, "
-                         "cost_usd, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                         "cost_usd, latency_ms, step) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& c : calls) {
         st.reset();
         st.clearBindings();
@@ -642,6 +687,9 @@ void Store::add_judge_calls(const std::vector<JudgeCall>& calls) {
         st.bind(13, c.output_tokens);
         st.bind(14, c.cost_usd);
         st.bind(15, c.latency_ms);
+        if (!c.step.empty()) {
+            st.bind(16, c.step);
+        }
         st.exec();
     }
     tx.commit();
@@ -685,6 +733,128 @@ std::vector<QualityStat> Store::quality_stats(std::optional<std::int64_t> run_id
         out.push_back(q);
     }
     return out;
+}
+
+} // namespace orch::store
+
+namespace orch::store {
+
+void Store::add_step_results(const std::vector<StepRow>& rows) {
+    if (rows.empty()) {
+        return;
+    }
+    auto& db = m_impl->db;
+    SQLite::Transaction tx(db);
+    SQLite::Statement st(db, "INSERT OR IGNORE INTO step_results (run_id, suite, task_id, target, repeat, step_id, "
+                             "step_type, model, route, status, score, passed, threshold, input_tokens, "
+                             "output_tokens, cost_usd, judge_cost_usd, latency_ms, start_ms, end_ms, retries, "
+                             "output, evaluations, error_kind, error, cached) "
+                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    for (const auto& r : rows) {
+        st.reset();
+        st.clearBindings();
+        st.bind(1, r.run_id);
+        st.bind(2, r.suite);
+        st.bind(3, r.task_id);
+        st.bind(4, r.target);
+        st.bind(5, r.repeat);
+        st.bind(6, r.step_id);
+        st.bind(7, r.step_type);
+        st.bind(8, r.model);
+        if (!r.route.is_null()) {
+            st.bind(9, r.route.dump());
+        }
+        st.bind(10, r.status);
+        if (r.score) {
+            st.bind(11, *r.score);
+        }
+        if (r.passed) {
+            st.bind(12, *r.passed ? 1 : 0);
+        }
+        st.bind(13, r.threshold);
+        st.bind(14, r.input_tokens);
+        st.bind(15, r.output_tokens);
+        st.bind(16, r.cost_usd);
+        st.bind(17, r.judge_cost_usd);
+        st.bind(18, r.latency_ms);
+        st.bind(19, r.start_ms);
+        st.bind(20, r.end_ms);
+        st.bind(21, r.retries);
+        st.bind(22, r.output);
+        st.bind(23, r.evaluations.dump());
+        if (!r.error_kind.empty()) {
+            st.bind(24, r.error_kind);
+        }
+        if (!r.error.empty()) {
+            st.bind(25, r.error);
+        }
+        st.bind(26, r.cached ? 1 : 0);
+        st.exec();
+    }
+    tx.commit();
+}
+
+namespace {
+constexpr const char* k_step_columns =
+    "run_id, suite, task_id, target, repeat, step_id, step_type, model, route, status, score, passed, threshold, "
+    "input_tokens, output_tokens, cost_usd, judge_cost_usd, latency_ms, start_ms, end_ms, retries, output, "
+    "evaluations, error_kind, error, cached";
+
+StepRow read_step(SQLite::Statement& st) {
+    StepRow r;
+    r.run_id = st.getColumn(0).getInt64();
+    r.suite = st.getColumn(1).getString();
+    r.task_id = st.getColumn(2).getString();
+    r.target = st.getColumn(3).getString();
+    r.repeat = st.getColumn(4).getInt64();
+    r.step_id = st.getColumn(5).getString();
+    r.step_type = st.getColumn(6).getString();
+    r.model = st.getColumn(7).getString();
+    r.route = st.getColumn(8).isNull() ? nlohmann::json() : nlohmann::json::parse(st.getColumn(8).getString());
+    r.status = st.getColumn(9).getString();
+    r.score = optional_double(st.getColumn(10));
+    r.passed = st.getColumn(11).isNull() ? std::nullopt : std::optional(st.getColumn(11).getInt() != 0);
+    r.threshold = st.getColumn(12).getDouble();
+    r.input_tokens = st.getColumn(13).getInt64();
+    r.output_tokens = st.getColumn(14).getInt64();
+    r.cost_usd = st.getColumn(15).getDouble();
+    r.judge_cost_usd = st.getColumn(16).getDouble();
+    r.latency_ms = st.getColumn(17).getDouble();
+    r.start_ms = st.getColumn(18).getDouble();
+    r.end_ms = st.getColumn(19).getDouble();
+    r.retries = st.getColumn(20).getInt64();
+    r.output = st.getColumn(21).getString();
+    r.evaluations = nlohmann::json::parse(st.getColumn(22).getString());
+    r.error_kind = st.getColumn(23).getString();
+    r.error = st.getColumn(24).getString();
+    r.cached = st.getColumn(25).getInt() != 0;
+    return r;
+}
+} // namespace
+
+std::unordered_map<std::string, std::vector<StepRow>> Store::unfinished_steps(std::int64_t run_id) {
+    SQLite::Statement st(m_impl->db,
+                         fmt::format("SELECT {} FROM step_results s WHERE run_id = ? AND NOT EXISTS (SELECT 1 FROM "
+                                     "results r WHERE r.run_id = s.run_id AND r.suite = s.suite AND r.task_id = "
+                                     "s.task_id AND r.target = s.target AND r.repeat = s.repeat) ORDER BY id",
+                                     k_step_columns));
+    st.bind(1, run_id);
+    std::unordered_map<std::string, std::vector<StepRow>> out;
+    while (st.executeStep()) {
+        StepRow r = read_step(st);
+        out[work_key(r.suite, r.task_id, r.target, r.repeat)].push_back(std::move(r));
+    }
+    return out;
+}
+
+void Store::for_each_step(std::int64_t run_id, const std::function<void(const StepRow&)>& fn) {
+    SQLite::Statement st(m_impl->db, fmt::format("SELECT {} FROM step_results WHERE run_id = ? "
+                                                 "ORDER BY target, suite, task_id, repeat, start_ms, id",
+                                                 k_step_columns));
+    st.bind(1, run_id);
+    while (st.executeStep()) {
+        fn(read_step(st));
+    }
 }
 
 } // namespace orch::store

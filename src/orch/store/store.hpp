@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -58,6 +59,9 @@ struct ResultRow {
     nlohmann::json route;      // for policy targets: {policy, rule, chain: [...]}; null otherwise
     double judge_cost_usd = 0; // spent on judge calls scoring this result (not in cost_usd)
     bool cached = false;       // served from the response cache
+    // Workflows: latency_ms is the critical path as it ran; this is the sum of the steps'.
+    std::optional<double> sequential_ms;
+    std::string failed_step; // the first step whose evaluators failed (or that failed)
 };
 
 // The columns a leaderboard aggregates: no output, evaluations or route. The strings view
@@ -118,6 +122,7 @@ struct JudgeCall {
     std::string task_id;
     std::string target;
     std::int64_t repeat = 0;
+    std::string step;        // the workflow step judged; empty for a task's final output
     std::string evaluator;   // judge_rubric | judge_reference | judge_pairwise
     std::string judge_model;
     std::string prompt_hash;
@@ -141,11 +146,41 @@ struct QualityStat {
     double latency_mean_ms = 0;
 };
 
+// One step of a workflow task.
+struct StepRow {
+    std::int64_t run_id = 0;
+    std::string suite;
+    std::string task_id;
+    std::string target;
+    std::int64_t repeat = 0;
+    std::string step_id;
+    std::string step_type;
+    std::string model;
+    nlohmann::json route;   // for routed steps: {policy, rule, chain}
+    std::string status;     // scored | unscored | answered (no evaluators) | error | skipped
+    std::optional<double> score;
+    std::optional<bool> passed;
+    double threshold = 1;
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    double cost_usd = 0;
+    double judge_cost_usd = 0;
+    double latency_ms = 0;
+    double start_ms = 0; // offsets within the task
+    double end_ms = 0;
+    std::int64_t retries = 0;
+    std::string output;
+    nlohmann::json evaluations = nlohmann::json::array();
+    std::string error_kind;
+    std::string error;
+    bool cached = false;
+};
+
 // The identity of a unit of work inside a run, for resume.
 std::string work_key(const std::string& suite, const std::string& task_id, const std::string& target,
                      std::int64_t repeat);
 
-inline constexpr int k_schema_version = 2;
+inline constexpr int k_schema_version = 3;
 
 class Store {
   public:
@@ -196,6 +231,13 @@ class Store {
     void cache_put(const std::vector<CacheEntry>& entries);
 
     void add_judge_calls(const std::vector<JudgeCall>& calls);
+
+    // Workflow steps: written in one transaction (a step already recorded is ignored); the
+    // steps of tasks that have no result yet (what a resume need not call again), by work key;
+    // a run's steps ordered by target, suite, task, repeat, start.
+    void add_step_results(const std::vector<StepRow>& rows);
+    std::unordered_map<std::string, std::vector<StepRow>> unfinished_steps(std::int64_t run_id);
+    void for_each_step(std::int64_t run_id, const std::function<void(const StepRow&)>& fn);
 
     // Mean output tokens per (model, task type) over every successful result.
     std::map<std::pair<std::string, std::string>, double> output_token_means();

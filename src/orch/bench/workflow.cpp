@@ -1,0 +1,306 @@
+#include <orch/bench/workflow.hpp>
+#include <orch/eval/json_output.hpp>
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace orch::bench {
+
+WorkflowTask::WorkflowTask(std::shared_ptr<const config::Task> task, const store::StepRow& identity,
+                           const std::vector<store::StepRow>* restored)
+    : m_task(std::move(task)) {
+    const config::Task& t = *m_task;
+    m_steps.resize(t.steps.size());
+    m_step_tasks.resize(t.steps.size());
+    for (std::size_t i = 0; i < t.steps.size(); ++i) {
+        const config::StepTask& s = t.steps[i];
+        Step& st = m_steps[i];
+        st.row = identity;
+        st.row.step_id = s.id;
+        st.row.step_type = s.type;
+        st.row.threshold = s.threshold;
+        config::Task& as_task = m_step_tasks[i];
+        as_task.suite = t.suite;
+        as_task.id = t.id + "/" + s.id;
+        as_task.type = s.type;
+        as_task.tags = s.tags;
+        as_task.difficulty = t.difficulty;
+        as_task.threshold = s.threshold;
+        as_task.sensitive = s.sensitive;
+        as_task.params = s.params;
+        as_task.evaluators = s.evaluators;
+        as_task.reference = s.reference;
+        as_task.choices = s.choices;
+        as_task.where = t.where;
+    }
+    if (restored != nullptr) {
+        for (const auto& row : *restored) {
+            for (std::size_t i = 0; i < t.steps.size(); ++i) {
+                if (t.steps[i].id == row.step_id) {
+                    m_steps[i].row = row;
+                    m_steps[i].state = State::done;
+                    m_steps[i].ok = row.status == "scored" || row.status == "unscored" || row.status == "answered";
+                    m_steps[i].emitted = true; // recorded already
+                }
+            }
+        }
+    }
+    m_final_task = t;
+}
+
+nlohmann::json WorkflowTask::outputs() const {
+    nlohmann::json out = nlohmann::json::object();
+    for (std::size_t i = 0; i < m_steps.size(); ++i) {
+        if (!m_steps[i].ok) {
+            continue;
+        }
+        const std::string& text = m_steps[i].row.output;
+        nlohmann::json entry = {{"output", text}};
+        if (auto parsed = eval::parse_json_output(text)) {
+            entry["json"] = std::move(*parsed);
+        }
+        out[m_task->steps[i].id] = std::move(entry);
+    }
+    return out;
+}
+
+std::vector<std::size_t> WorkflowTask::take_ready(double now_ms) {
+    std::vector<std::size_t> ready;
+    bool changed = true;
+    while (changed) { // a skip can make the steps below it skip too
+        changed = false;
+        for (std::size_t i = 0; i < m_steps.size(); ++i) {
+            Step& s = m_steps[i];
+            if (s.state != State::waiting) {
+                continue;
+            }
+            bool inputs = true;
+            const Step* failed = nullptr;
+            std::size_t failed_index = 0;
+            double ready_at = 0;
+            for (auto u : m_task->steps[i].upstream) {
+                const Step& up = m_steps[u];
+                bool answered = up.state == State::answered || up.state == State::done;
+                if (answered && !up.ok) {
+                    failed = &up;
+                    failed_index = u;
+                    break;
+                }
+                inputs = inputs && answered;
+                ready_at = std::max(ready_at, up.row.end_ms);
+            }
+            if (failed != nullptr) {
+                s.state = State::done;
+                s.row.status = "skipped";
+                s.row.error_kind = "upstream";
+                s.row.error = fmt::format("skipped (upstream step {} {})", m_task->steps[failed_index].id,
+                                          failed->row.status == "skipped" ? "was skipped" : "failed");
+                s.row.start_ms = s.row.end_ms = failed->row.end_ms;
+                changed = true;
+            } else if (inputs) {
+                s.state = State::queued;
+                s.ready_ms = ready_at;
+                s.queued_ms = now_ms;
+                ready.push_back(i);
+            }
+        }
+    }
+    return ready;
+}
+
+Request WorkflowTask::request(std::size_t step, const std::string& key, std::uint64_t seed) {
+    const config::StepTask& s = m_task->steps[step];
+    std::vector<std::string> missing; // an input without the field a template reads stays visible
+    Request r;
+    r.messages = config::render_step(*m_task, s, outputs(), missing);
+    r.params = s.params;
+    r.task_type = s.type;
+    r.key = key;
+    r.seed = seed;
+    r.sim_hint = SimHint{s.type, s.reference, s.choices, m_task->difficulty, config::expected_step_inputs(*m_task, s)};
+    m_step_tasks[step].messages = r.messages; // what the step's judges read
+    if (step == m_task->final_step) {
+        m_final_task.messages = r.messages; // and the task's judges, for the final output
+    }
+    return r;
+}
+
+void WorkflowTask::started(std::size_t step, double now_ms) {
+    Step& s = m_steps[step];
+    s.state = State::running;
+    s.row.start_ms = s.ready_ms + std::max(0.0, now_ms - s.queued_ms);
+}
+
+void WorkflowTask::answered(std::size_t step, const provider::Outcome& outcome,
+                            const std::optional<route::RouteResult>& route, const std::string& policy) {
+    Step& s = m_steps[step];
+    store::StepRow& row = s.row;
+    if (route) {
+        row.model = route->model_used;
+        row.route = {{"policy", policy}, {"rule", route->rule}, {"chain", route->chain}};
+        row.cost_usd = route->total_cost_usd;
+        row.latency_ms = route->total_latency_ms;
+        row.input_tokens = route->usage.input_tokens;
+        row.output_tokens = route->usage.output_tokens;
+    }
+    if (!outcome) {
+        const ProviderError& e = outcome.error();
+        row.status = "error";
+        row.error_kind = to_string(e.kind);
+        row.error = e.message;
+        row.retries = e.retries;
+        if (!route) {
+            row.latency_ms = e.latency_ms;
+        }
+        row.end_ms = row.start_ms + row.latency_ms;
+        s.state = State::done;
+        s.ok = false;
+        return;
+    }
+    const Completion& c = outcome.value();
+    if (!route) {
+        row.model = c.model;
+        row.cost_usd = c.cost_usd;
+        row.latency_ms = c.latency_ms;
+        row.input_tokens = c.usage.input_tokens;
+        row.output_tokens = c.usage.output_tokens;
+    }
+    row.retries = c.retries;
+    row.cached = c.cached;
+    s.simulated = c.simulated;
+    row.output = c.text;
+    row.end_ms = row.start_ms + row.latency_ms;
+    s.state = State::answered;
+    s.ok = true;
+}
+
+void WorkflowTask::scored(std::size_t step, const TaskScore& score, double judge_cost_usd) {
+    Step& s = m_steps[step];
+    s.row.judge_cost_usd = judge_cost_usd;
+    s.row.evaluations = score.evaluations;
+    if (m_step_tasks[step].evaluators.empty()) {
+        s.row.status = "answered"; // a step with no checks of its own: only what follows judges it
+    } else if (score.scored) {
+        s.row.status = "scored";
+        s.row.score = score.score;
+        s.row.passed = score.passed;
+    } else {
+        s.row.status = "unscored";
+        s.row.error_kind = "evaluator";
+        s.row.error = score.reason;
+    }
+    s.state = State::done;
+}
+
+bool WorkflowTask::steps_done() const {
+    return std::all_of(m_steps.begin(), m_steps.end(), [](const Step& s) { return s.state == State::done; });
+}
+
+std::vector<store::StepRow> WorkflowTask::take_rows() {
+    std::vector<store::StepRow> out;
+    for (auto& s : m_steps) {
+        if (s.state == State::done && !s.emitted) {
+            s.emitted = true;
+            out.push_back(s.row);
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> WorkflowTask::final_output() const {
+    const Step& f = m_steps[m_task->final_step];
+    if (!f.ok) {
+        return std::nullopt;
+    }
+    return f.row.output;
+}
+
+double WorkflowTask::spent_usd() const {
+    double total = 0;
+    for (const auto& s : m_steps) {
+        total += s.row.cost_usd;
+    }
+    return total;
+}
+
+store::ResultRow WorkflowTask::result(const TaskScore* score, double judge_cost_usd, const std::string& suite_hash,
+                                      const std::string& policy) const {
+    const config::Task& t = *m_task;
+    const store::StepRow& id = m_steps.front().row;
+    store::ResultRow row;
+    row.run_id = id.run_id;
+    row.suite = id.suite;
+    row.suite_hash = suite_hash;
+    row.task_id = id.task_id;
+    row.task_type = t.type;
+    row.target = id.target;
+    row.repeat = id.repeat;
+    row.threshold = t.threshold;
+    row.judge_cost_usd = judge_cost_usd;
+    double critical = 0;
+    double sequential = 0;
+    std::vector<std::string> models;
+    nlohmann::json steps = nlohmann::json::object();
+    const Step* first_failed = nullptr;
+    for (const auto& s : m_steps) {
+        const store::StepRow& r = s.row;
+        row.input_tokens += r.input_tokens;
+        row.output_tokens += r.output_tokens;
+        row.cost_usd += r.cost_usd;
+        row.judge_cost_usd += r.judge_cost_usd;
+        row.retries += r.retries;
+        row.simulated = row.simulated || s.simulated;
+        if (r.status != "skipped") {
+            critical = std::max(critical, r.end_ms);
+            sequential += r.latency_ms;
+        }
+        if (!r.model.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) {
+            models.push_back(r.model);
+        }
+        steps[r.step_id] = {{"model", r.model}, {"status", r.status}};
+        if (r.route.is_object()) {
+            steps[r.step_id]["rule"] = r.route.value("rule", "");
+        }
+        bool bad = r.status == "error" || r.status == "unscored" || (r.passed && !*r.passed);
+        if (bad && (first_failed == nullptr || r.start_ms < first_failed->row.start_ms)) {
+            first_failed = &s;
+        }
+    }
+    row.latency_ms = critical;
+    row.sequential_ms = sequential;
+    row.model = models.size() == 1 ? models.front() : "";
+    row.route = {{"steps", steps}};
+    if (!policy.empty()) {
+        row.route["policy"] = policy;
+    }
+    row.evaluations = nlohmann::json::array();
+    const Step& f = m_steps[t.final_step];
+    if (!f.ok) {
+        row.status = "error";
+        row.error_kind = f.row.error_kind == "upstream" ? "upstream" : f.row.error_kind;
+        row.error = fmt::format("final step {}: {}", f.row.step_id, f.row.error);
+    } else {
+        row.output = f.row.output;
+        if (score != nullptr && score->scored) {
+            row.status = "scored";
+            row.score = score->score;
+            row.passed = score->passed;
+            row.evaluations = score->evaluations;
+        } else {
+            row.status = "unscored";
+            row.error_kind = "evaluator";
+            row.error = score != nullptr ? score->reason : "not scored";
+            if (score != nullptr) {
+                row.evaluations = score->evaluations;
+            }
+        }
+    }
+    if (first_failed != nullptr) {
+        row.failed_step = first_failed->row.step_id;
+    } else if (row.passed && !*row.passed) {
+        row.failed_step = f.row.step_id; // every step passed its own checks; the final output did not
+    }
+    return row;
+}
+
+} // namespace orch::bench

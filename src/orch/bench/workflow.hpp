@@ -1,0 +1,79 @@
+#pragma once
+// One workflow task as a small state machine over its steps' calls: which steps are ready (their
+// inputs answered), what each one asks, what came back and how it scored, which steps are
+// skipped because a step upstream failed, and finally the task's own result row. The runner
+// makes the calls and the judge calls; this class decides what to call and keeps the record.
+// Offsets are in the task's own time: a step starts when its last input answered plus however
+// long it waited for a slot, and ends a call's latency later, so simulated (not slept)
+// latencies give the same timeline a real run would.
+#include <orch/bench/scoring.hpp>
+#include <orch/config/suite.hpp>
+#include <orch/provider/provider.hpp>
+#include <orch/route/router.hpp>
+#include <orch/store/store.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace orch::bench {
+
+class WorkflowTask {
+  public:
+    // `identity` fills the rows' run, suite, task, target and repeat; `restored` are the steps a
+    // killed run already recorded (they are not called again).
+    WorkflowTask(std::shared_ptr<const config::Task> task, const store::StepRow& identity,
+                 const std::vector<store::StepRow>* restored);
+
+    // Steps whose inputs have all answered and that have not been started, in the suite's
+    // order; each is marked waiting for a slot from now. Steps downstream of a failure are
+    // marked skipped here (their rows come out of take_rows).
+    std::vector<std::size_t> take_ready(double now_ms);
+    // The request for a step, its inputs rendered from the answers upstream.
+    Request request(std::size_t step, const std::string& key, std::uint64_t seed);
+    // The step as a task of its own (its messages, evaluators, threshold) for scoring and judges.
+    const config::Task& step_task(std::size_t step) const { return m_step_tasks[step]; }
+    const config::StepTask& spec(std::size_t step) const { return m_task->steps[step]; }
+
+    void started(std::size_t step, double now_ms);
+    // A step's answer (a policy's route with it, when routed); an error fails the step.
+    void answered(std::size_t step, const provider::Outcome& outcome, const std::optional<route::RouteResult>& route,
+                  const std::string& policy);
+    // The step's score, once its judges (if any) have answered.
+    void scored(std::size_t step, const TaskScore& score, double judge_cost_usd);
+
+    // Every step scored, failed or skipped.
+    bool steps_done() const;
+    // Rows of steps finished since the last call, to commit.
+    std::vector<store::StepRow> take_rows();
+
+    // The final step's output (nullopt when it failed or was skipped), and the task to score
+    // it against: the suite's evaluators with the final step's messages.
+    std::optional<std::string> final_output() const;
+    const config::Task& final_task() const { return m_final_task; }
+    // The task's result row: scored against its evaluators, or an error naming the step that
+    // failed; latency is the critical path as it ran, beside the sequential sum.
+    store::ResultRow result(const TaskScore* score, double judge_cost_usd, const std::string& suite_hash,
+                            const std::string& policy) const;
+    double spent_usd() const;
+
+  private:
+    enum class State { waiting, queued, running, answered, done };
+    struct Step {
+        State state = State::waiting;
+        bool ok = false;      // answered with an output
+        double ready_ms = 0;  // when its last input answered (task time)
+        double queued_ms = 0; // wall clock when it became ready
+        store::StepRow row;
+        bool emitted = false;
+        bool simulated = false;
+    };
+    nlohmann::json outputs() const;
+
+    std::shared_ptr<const config::Task> m_task;
+    std::vector<config::Task> m_step_tasks;
+    config::Task m_final_task;
+    std::vector<Step> m_steps;
+};
+
+} // namespace orch::bench
