@@ -590,7 +590,7 @@ class BenchRun {
         Flow& f = m_flows.at(id);
         std::optional<TaskScore> ts;
         if (auto output = f.task->final_output()) {
-            eval::Candidate candidate{*output, 0, f.task->spent_usd(), std::nullopt};
+            eval::Candidate candidate{*output, f.task->critical_path_ms(), f.task->spent_usd(), std::nullopt};
             ts = pj != nullptr ? score_task(f.task->final_task(), candidate, pj->verdicts())
                                : score_task(f.task->final_task(), candidate);
         }

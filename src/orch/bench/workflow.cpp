@@ -215,6 +215,16 @@ std::optional<std::string> WorkflowTask::final_output() const {
     return f.row.output;
 }
 
+double WorkflowTask::critical_path_ms() const {
+    double critical = 0;
+    for (const auto& s : m_steps) {
+        if (s.row.status != "skipped") {
+            critical = std::max(critical, s.row.end_ms);
+        }
+    }
+    return critical;
+}
+
 double WorkflowTask::spent_usd() const {
     double total = 0;
     for (const auto& s : m_steps) {
@@ -237,7 +247,6 @@ store::ResultRow WorkflowTask::result(const TaskScore* score, double judge_cost_
     row.repeat = id.repeat;
     row.threshold = t.threshold;
     row.judge_cost_usd = judge_cost_usd;
-    double critical = 0;
     double sequential = 0;
     std::vector<std::string> models;
     nlohmann::json steps = nlohmann::json::object();
@@ -251,7 +260,6 @@ store::ResultRow WorkflowTask::result(const TaskScore* score, double judge_cost_
         row.retries += r.retries;
         row.simulated = row.simulated || s.simulated;
         if (r.status != "skipped") {
-            critical = std::max(critical, r.end_ms);
             sequential += r.latency_ms;
         }
         if (!r.model.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) {
@@ -266,7 +274,7 @@ store::ResultRow WorkflowTask::result(const TaskScore* score, double judge_cost_
             first_failed = &s;
         }
     }
-    row.latency_ms = critical;
+    row.latency_ms = critical_path_ms();
     row.sequential_ms = sequential;
     row.model = models.size() == 1 ? models.front() : "";
     row.route = {{"steps", steps}};

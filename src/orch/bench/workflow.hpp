@@ -56,6 +56,8 @@ class WorkflowTask {
     store::ResultRow result(const TaskScore* score, double judge_cost_usd, const std::string& suite_hash,
                             const std::string& policy) const;
     double spent_usd() const;
+    // The task's end-to-end latency as it ran: the latest end of a step that ran.
+    double critical_path_ms() const;
 
   private:
     enum class State { waiting, queued, running, answered, done };

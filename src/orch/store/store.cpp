@@ -163,6 +163,28 @@ CREATE TABLE step_results (
 )sql",
 };
 
+// Binds a value, or leaves the parameter NULL when there is none.
+void bind_or_null(SQLite::Statement& st, int i, const std::optional<double>& v) {
+    if (v) {
+        st.bind(i, *v);
+    }
+}
+void bind_or_null(SQLite::Statement& st, int i, const std::optional<bool>& v) {
+    if (v) {
+        st.bind(i, *v ? 1 : 0);
+    }
+}
+void bind_or_null(SQLite::Statement& st, int i, const std::string& v) {
+    if (!v.empty()) {
+        st.bind(i, v);
+    }
+}
+void bind_or_null(SQLite::Statement& st, int i, const nlohmann::json& v) {
+    if (!v.is_null()) {
+        st.bind(i, v.dump());
+    }
+}
+
 } // namespace
 
 std::string work_key(const std::string& suite, const std::string& task_id, const std::string& target,
@@ -262,42 +284,26 @@ void Store::add_results(const std::vector<ResultRow>& rows) {
         st.bind(7, r.model);
         st.bind(8, r.repeat);
         st.bind(9, r.status);
-        if (r.score) {
-            st.bind(10, *r.score);
-        }
-        if (r.passed) {
-            st.bind(11, *r.passed ? 1 : 0);
-        }
+        bind_or_null(st, 10, r.score);
+        bind_or_null(st, 11, r.passed);
         st.bind(12, r.threshold);
         st.bind(13, r.input_tokens);
         st.bind(14, r.output_tokens);
         st.bind(15, r.tokens_estimated ? 1 : 0);
         st.bind(16, r.cost_usd);
         st.bind(17, r.latency_ms);
-        if (r.ttft_ms) {
-            st.bind(18, *r.ttft_ms);
-        }
+        bind_or_null(st, 18, r.ttft_ms);
         st.bind(19, r.retries);
         st.bind(20, r.output);
         st.bind(21, r.evaluations.dump());
-        if (!r.error_kind.empty()) {
-            st.bind(22, r.error_kind);
-        }
-        if (!r.error.empty()) {
-            st.bind(23, r.error);
-        }
+        bind_or_null(st, 22, r.error_kind);
+        bind_or_null(st, 23, r.error);
         st.bind(24, r.simulated ? 1 : 0);
-        if (!r.route.is_null()) {
-            st.bind(25, r.route.dump());
-        }
+        bind_or_null(st, 25, r.route);
         st.bind(26, r.judge_cost_usd);
         st.bind(27, r.cached ? 1 : 0);
-        if (r.sequential_ms) {
-            st.bind(28, *r.sequential_ms);
-        }
-        if (!r.failed_step.empty()) {
-            st.bind(29, r.failed_step);
-        }
+        bind_or_null(st, 28, r.sequential_ms);
+        bind_or_null(st, 29, r.failed_step);
         st.exec();
     }
     tx.commit();
@@ -650,9 +656,7 @@ void Store::cache_put(const std::vector<CacheEntry>& entries) {
         st.bind(7, c.tokens_estimated ? 1 : 0);
         st.bind(8, c.cost_usd);
         st.bind(9, c.latency_ms);
-        if (c.ttft_ms) {
-            st.bind(10, *c.ttft_ms);
-        }
+        bind_or_null(st, 10, c.ttft_ms);
         st.exec();
     }
     tx.commit();
@@ -679,17 +683,13 @@ void Store::add_judge_calls(const std::vector<JudgeCall>& calls) {
         st.bind(7, c.judge_model);
         st.bind(8, c.prompt_hash);
         st.bind(9, c.raw_reply);
-        if (c.score) {
-            st.bind(10, *c.score);
-        }
+        bind_or_null(st, 10, c.score);
         st.bind(11, c.status);
         st.bind(12, c.input_tokens);
         st.bind(13, c.output_tokens);
         st.bind(14, c.cost_usd);
         st.bind(15, c.latency_ms);
-        if (!c.step.empty()) {
-            st.bind(16, c.step);
-        }
+        bind_or_null(st, 16, c.step);
         st.exec();
     }
     tx.commit();
@@ -761,16 +761,10 @@ void Store::add_step_results(const std::vector<StepRow>& rows) {
         st.bind(6, r.step_id);
         st.bind(7, r.step_type);
         st.bind(8, r.model);
-        if (!r.route.is_null()) {
-            st.bind(9, r.route.dump());
-        }
+        bind_or_null(st, 9, r.route);
         st.bind(10, r.status);
-        if (r.score) {
-            st.bind(11, *r.score);
-        }
-        if (r.passed) {
-            st.bind(12, *r.passed ? 1 : 0);
-        }
+        bind_or_null(st, 11, r.score);
+        bind_or_null(st, 12, r.passed);
         st.bind(13, r.threshold);
         st.bind(14, r.input_tokens);
         st.bind(15, r.output_tokens);
@@ -782,12 +776,8 @@ void Store::add_step_results(const std::vector<StepRow>& rows) {
         st.bind(21, r.retries);
         st.bind(22, r.output);
         st.bind(23, r.evaluations.dump());
-        if (!r.error_kind.empty()) {
-            st.bind(24, r.error_kind);
-        }
-        if (!r.error.empty()) {
-            st.bind(25, r.error);
-        }
+        bind_or_null(st, 24, r.error_kind);
+        bind_or_null(st, 25, r.error);
         st.bind(26, r.cached ? 1 : 0);
         st.exec();
     }
