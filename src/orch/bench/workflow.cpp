@@ -269,6 +269,9 @@ store::ResultRow WorkflowTask::result(const TaskScore* score, double judge_cost_
         if (r.route.is_object()) {
             steps[r.step_id]["rule"] = r.route.value("rule", "");
         }
+        if (r.passed) {
+            steps[r.step_id]["passed"] = *r.passed;
+        }
         bool bad = r.status == "error" || r.status == "unscored" || (r.passed && !*r.passed);
         if (bad && (first_failed == nullptr || r.start_ms < first_failed->row.start_ms)) {
             first_failed = &s;

@@ -1,4 +1,6 @@
+#include <orch/bench/single_workflow.hpp>
 #include <orch/cli/context.hpp>
+#include <orch/config/suite.hpp>
 #include <orch/config/policy.hpp>
 #include <orch/config/providers.hpp>
 #include <orch/core/error.hpp>
@@ -30,6 +32,8 @@ struct RouteArgs {
     bool sensitive = false;
     bool json = false;
     bool explain = false;
+    std::string workflow;          // a workflow suite: run one instance of it
+    std::vector<std::string> vars; // its inputs, k=v
 };
 
 std::string read_prompt(const RouteArgs& a, bool prompt_given) {
@@ -156,6 +160,149 @@ void run_route_command(Context& ctx, const RouteArgs& a, bool prompt_given) {
     }
 }
 
+// The workflow's inputs: --var k=v (each value a string), else a JSON object on stdin.
+nlohmann::json read_workflow_inputs(const RouteArgs& a) {
+    nlohmann::json row = nlohmann::json::object();
+    if (!a.vars.empty()) {
+        for (const auto& v : a.vars) {
+            auto eq = v.find('=');
+            if (eq == std::string::npos || eq == 0) {
+                throw Error(ErrorKind::config, fmt::format("--var {}: expected NAME=VALUE", v));
+            }
+            row[v.substr(0, eq)] = v.substr(eq + 1);
+        }
+        return row;
+    }
+    if (isatty(STDIN_FILENO) != 0) {
+        throw Error(ErrorKind::config, "no inputs: pass --var NAME=VALUE, or a JSON object on stdin "
+                                       "(echo '{\"email\": \"…\"}' | orch route --workflow FILE)");
+    }
+    std::string text(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>{});
+    try {
+        row = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw Error(ErrorKind::config, fmt::format("stdin: expected a JSON object of the workflow's inputs: {}", e.what()));
+    }
+    if (!row.is_object()) {
+        throw Error(ErrorKind::config,
+                    fmt::format("stdin: expected a JSON object of the workflow's inputs, got {}", row.type_name()));
+    }
+    return row;
+}
+
+nlohmann::json trace_json(const std::string& request_id, const std::string& policy, const config::Task& task,
+                          const bench::SingleWorkflowResult& r) {
+    using nlohmann::json;
+    const store::ResultRow& res = r.result;
+    bool ok = res.status != "error";
+    json out = {{"request_id", request_id},
+                {"policy", policy},
+                {"workflow", task.suite},
+                {"final_step", task.steps[task.final_step].id},
+                {"output", ok ? json(res.output) : json(nullptr)},
+                {"outcome", ok ? "ok" : "error"},
+                {"latency_ms", res.latency_ms},
+                {"sequential_ms", res.sequential_ms.value_or(0)},
+                {"cost_usd", res.cost_usd},
+                {"usage", {{"input_tokens", res.input_tokens}, {"output_tokens", res.output_tokens}}},
+                {"simulated", res.simulated}};
+    if (!ok) {
+        out["error"] = res.error;
+    }
+    json steps = json::array();
+    for (const auto& spec : task.steps) {
+        for (const auto& s : r.steps) {
+            if (s.step_id != spec.id) {
+                continue;
+            }
+            json st = {{"id", s.step_id},       {"type", s.step_type},      {"status", s.status},
+                       {"model", s.model.empty() ? json(nullptr) : json(s.model)},
+                       {"start_ms", s.start_ms}, {"end_ms", s.end_ms},       {"latency_ms", s.latency_ms},
+                       {"cost_usd", s.cost_usd}, {"input_tokens", s.input_tokens},
+                       {"output_tokens", s.output_tokens}};
+            if (s.route.is_object()) {
+                st["rule"] = s.route.value("rule", "");
+                st["chain"] = s.route.value("chain", json::array());
+            }
+            if (s.status == "error" || s.status == "skipped") {
+                st["error"] = s.error;
+            } else {
+                st["output"] = s.output;
+            }
+            steps.push_back(std::move(st));
+        }
+    }
+    out["steps"] = std::move(steps);
+    return out;
+}
+
+// orch route --workflow FILE: one instance of a workflow suite, each step routed on its own.
+void run_route_workflow(Context& ctx, const RouteArgs& a, bool prompt_given) {
+    if (prompt_given) {
+        throw Error(ErrorKind::config, "--workflow takes its inputs from --var NAME=VALUE or JSON on stdin, not a prompt");
+    }
+    if (!a.type.empty() || !a.tags.empty() || !a.system.empty() || a.sensitive || a.max_tokens != 0 || a.explain) {
+        throw Error(ErrorKind::config, "--workflow: --type, --tag, --system, --sensitive, --max-tokens and --explain "
+                                       "apply to one prompt; a workflow's steps set their own in the suite file");
+    }
+    auto providers = ctx.load_providers();
+    config::Policy policy = config::resolve_policy(providers, a.policy);
+    config::Suite suite = config::load_suite(a.workflow);
+    if (suite.steps.empty()) {
+        throw Error(ErrorKind::config, fmt::format("{}: not a workflow: it has no [[steps]] (route one prompt with "
+                                                   "`orch route PROMPT`)",
+                                                   a.workflow));
+    }
+    nlohmann::json row = read_workflow_inputs(a);
+    // Only the steps' inputs come from the caller: evaluators and references are golden data.
+    suite.evaluators.clear();
+    suite.reference.clear();
+    for (auto& step : suite.steps) {
+        step.evaluators.clear();
+        step.reference.clear();
+    }
+    if (!row.contains("id")) {
+        row["id"] = a.key.empty() ? "route" : a.key;
+    }
+    config::Problems problems;
+    auto task = std::make_shared<config::Task>();
+    config::resolve_row(suite, row, config::Location{a.vars.empty() ? "stdin" : "--var", 0, 0}, *task, problems);
+    std::map<std::string, config::Policy> step_policies;
+    for (const auto& step : task->steps) {
+        if (!step.model.empty() && providers.find_model(step.model) == nullptr) {
+            problems.add(suite.where, "steps." + step.id + ".model",
+                         fmt::format("no model named \"{}\" in [models] of {}", step.model, providers.path));
+        }
+        if (!step.policy.empty() && step_policies.count(step.policy) == 0) {
+            try {
+                step_policies.emplace(step.policy, config::resolve_policy(providers, step.policy));
+            } catch (const Error& e) {
+                problems.add(suite.where, "steps." + step.id + ".policy", e.what());
+            }
+        }
+    }
+    problems.throw_if_any();
+
+    store::Store store(ctx.db_path);
+    provider::ProviderSet provider_set(providers, provider::ProviderOptions{});
+    route::Router router(providers, provider_set, [&store] { return store.quality_stats(); });
+    std::string request_id = route::new_request_id();
+    auto result = bench::run_single_workflow(providers, provider_set, router, policy, step_policies, task, request_id,
+                                             42);
+    for (const auto& entry : result.route_log) {
+        store.log_route(entry);
+    }
+    ctx.err << "request_id: " << request_id << "\n";
+    if (a.json) {
+        ctx.out << trace_json(request_id, policy.name, *task, result).dump(2) << "\n";
+    } else if (result.result.status != "error") {
+        ctx.out << result.result.output << "\n";
+    }
+    if (result.result.status == "error") {
+        throw Error(ErrorKind::provider, result.result.error);
+    }
+}
+
 } // namespace
 
 void add_route_command(CLI::App& app, Context& ctx) {
@@ -180,7 +327,19 @@ void add_route_command(CLI::App& app, Context& ctx) {
                   "print the whole envelope: model, route trace, tokens, cost, latency");
     cmd->add_flag("--explain", args->explain,
                   "print the decision and why, without calling any model");
-    cmd->callback([&ctx, args, prompt] { run_route_command(ctx, *args, prompt->count() > 0); });
+    cmd->add_option("--workflow", args->workflow,
+                    "a workflow suite (tasks/*.toml with [[steps]]): run one instance, each step routed");
+    cmd->add_option("--var", args->vars, "an input of the workflow, NAME=VALUE (repeatable; default: JSON on stdin)")
+        ->allow_extra_args(false);
+    cmd->callback([&ctx, args, prompt] {
+        if (!args->workflow.empty()) {
+            run_route_workflow(ctx, *args, prompt->count() > 0);
+        } else if (!args->vars.empty()) {
+            throw Error(ErrorKind::config, "--var gives a workflow's inputs: use it with --workflow FILE");
+        } else {
+            run_route_command(ctx, *args, prompt->count() > 0);
+        }
+    });
 }
 
 } // namespace orch::cli

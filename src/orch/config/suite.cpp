@@ -349,8 +349,16 @@ bool DatasetReader::next(Task& task, Problems& problems) {
 }
 
 bool DatasetReader::resolve(const nlohmann::json& row, int line_no, Task& task, Problems& problems) {
-    const Suite& s = m_suite;
-    Location where{s.dataset_path, line_no, 0};
+    size_t before = problems.size();
+    Location where{m_suite.dataset_path, line_no, 0};
+    resolve_row(m_suite, row, where, task, problems);
+    if (!m_ids.insert(task.id).second) {
+        problems.add(where, "id", fmt::format("duplicate task id \"{}\"", task.id));
+    }
+    return problems.size() == before;
+}
+
+bool resolve_row(const Suite& s, const nlohmann::json& row, const Location& where, Task& task, Problems& problems) {
     size_t before = problems.size();
     task = Task{};
     task.suite = s.name;
@@ -365,10 +373,7 @@ bool DatasetReader::resolve(const nlohmann::json& row, int line_no, Task& task, 
     if (row.contains("id")) {
         task.id = row["id"].is_string() ? row["id"].get<std::string>() : row["id"].dump();
     } else {
-        task.id = fmt::format("line-{}", line_no);
-    }
-    if (!m_ids.insert(task.id).second) {
-        problems.add(where, "id", fmt::format("duplicate task id \"{}\"", task.id));
+        task.id = fmt::format("line-{}", where.line);
     }
     if (row.contains("difficulty")) {
         if (row["difficulty"].is_number()) {

@@ -158,6 +158,12 @@ class DatasetReader {
     std::unordered_set<std::string> m_ids;
 };
 
+// One row resolved against its suite as the dataset reader resolves it (without its check for
+// duplicate ids): for a row from elsewhere, such as `orch route --workflow FILE --var k=v`.
+// Returns false when it added a problem.
+bool resolve_row(const Suite& suite, const nlohmann::json& row, const Location& where, Task& task,
+                 Problems& problems);
+
 // Reads every row of a suite, recording problems; returns the number of rows that resolved.
 std::size_t check_dataset(const Suite& suite, Problems& problems);
 

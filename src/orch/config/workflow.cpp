@@ -409,9 +409,26 @@ bool resolve_steps(const Suite& suite, const nlohmann::json& row, const nlohmann
     return problems.size() == before;
 }
 
+namespace {
+
+// The values a rendered input must carry: a scalar as text, an object or list by its leaves, so
+// a JSON output counts as right however it was laid out (fenced, indented, keys reordered).
+void add_leaves(const nlohmann::json& v, std::vector<std::string>& out) {
+    if (v.is_object() || v.is_array()) {
+        for (const auto& item : v) {
+            add_leaves(item, out);
+        }
+    } else if (v.is_string()) {
+        out.push_back(v.get<std::string>());
+    } else if (!v.is_null()) {
+        out.push_back(v.dump());
+    }
+}
+
+} // namespace
+
 std::vector<std::string> expected_step_inputs(const Task& task, const StepTask& step) {
     std::vector<std::string> out;
-    auto as_text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
     for (const std::string* text : {&step.prompt.system, &step.prompt.user}) {
         for (const auto& var : variables_in(*text)) {
             std::string error;
@@ -432,8 +449,8 @@ std::vector<std::string> expected_step_inputs(const Task& task, const StepTask& 
                         }
                     }
                 }
-                if (v != nullptr && !v->is_null()) {
-                    out.push_back(as_text(*v));
+                if (v != nullptr) {
+                    add_leaves(*v, out);
                 }
             }
         }

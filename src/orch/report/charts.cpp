@@ -233,6 +233,56 @@ std::string quality_cost_scatter(const std::vector<ScatterPoint>& points) {
     return s;
 }
 
+std::string workflow_timeline(const std::string& title, const std::vector<TimelineBar>& bars) {
+    double label_w = 0;
+    double detail_w = 0;
+    double hi = 0;
+    for (const auto& b : bars) {
+        label_w = std::max(label_w, text_width(b.label));
+        detail_w = std::max(detail_w, text_width(b.detail, 6.2));
+        hi = std::max(hi, b.end_ms);
+    }
+    const double left = std::max(90.0, label_w + 20);
+    const double right = std::max(60.0, detail_w + 16);
+    const double top = 16;
+    const double row = 28;
+    const double bottom = 48;
+    const double plot_w = 460;
+    const double width = left + plot_w + right;
+    const double height = top + row * static_cast<double>(std::max<std::size_t>(bars.size(), 1)) + bottom;
+    hi = hi <= 0 ? 1000 : hi * 1.05;
+    double step = nice_step(hi, 6);
+    hi = std::ceil(hi / step) * step;
+    auto x_of = [&](double v) { return left + std::clamp(v, 0.0, hi) / hi * plot_w; };
+
+    std::string s = svg_open(width, height, title);
+    double plot_bottom = top + row * static_cast<double>(bars.size());
+    for (double v = 0; v <= hi + 1e-9; v += step) {
+        double x = x_of(v);
+        s += line(x, top, x, plot_bottom, "class=\"grid\"");
+        s += text(x, plot_bottom + 18, ms(v), "text-anchor=\"middle\" class=\"tick\"");
+    }
+    s += line(left, plot_bottom, left + plot_w, plot_bottom, "class=\"axis\"");
+    s += text(left + plot_w / 2, height - 10, "time since the task started",
+              "text-anchor=\"middle\" class=\"axis-label\"");
+    for (std::size_t i = 0; i < bars.size(); ++i) {
+        const auto& b = bars[i];
+        double cy = top + row * (static_cast<double>(i) + 0.5);
+        s += text(left - 10, cy + 4, b.label, "text-anchor=\"end\" class=\"row-label\"");
+        bool bad = b.status == "error" || b.status == "unscored" || !b.passed;
+        std::string color = b.status == "skipped" ? "#d1d9e0" : bad ? "#cf222e" : series_color(0);
+        double x0 = x_of(b.start_ms);
+        double w = std::max(2.0, x_of(b.end_ms) - x0);
+        s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" rx=\"3\" "
+                         "class=\"step-bar\"><title>{}: {} to {}</title></rect>\n",
+                         num(x0), num(cy - 9), num(w), num(18.0), color, html_escape(b.label), ms(b.start_ms),
+                         ms(b.end_ms));
+        s += text(left + plot_w + 8, cy + 4, b.detail, "class=\"tick\"");
+    }
+    s += "</svg>\n";
+    return s;
+}
+
 std::string latency_boxes(const std::vector<LatencyBox>& boxes) {
     double label_w = 0;
     for (const auto& b : boxes) {

@@ -43,6 +43,18 @@ struct HeatMap {
 // Task type × target, each cell coloured by mean quality (red 0.4 or below → green 1.0).
 std::string quality_heatmap(const HeatMap& map);
 
+struct TimelineBar {
+    std::string label;  // the step id
+    std::string detail; // "sim-small · scored 1.000" (shown with the bar)
+    double start_ms = 0;
+    double end_ms = 0;
+    std::string status; // scored | unscored | answered | error | skipped
+    bool passed = true; // false draws the bar as failed
+};
+// One workflow task's steps as bars on a shared time axis, a row per step in start order, so
+// parallel branches show as bars that overlap in time.
+std::string workflow_timeline(const std::string& title, const std::vector<TimelineBar>& bars);
+
 struct Curve {
     std::vector<double> share; // share of calls to the strong model, 0..1
     // Named series of PGR values, one per share: "learned", "random", "oracle", … in order.

@@ -29,6 +29,19 @@ DiffResult diff_result_from(const store::ResultRow& row) {
     d.routed = !row.route.is_null();
     d.rule = route_rule(row);
     d.simulated = row.simulated;
+    if (row.route.is_object() && row.route.contains("steps") && row.route["steps"].is_object()) {
+        for (const auto& [id, st] : row.route["steps"].items()) {
+            StepRoute sr;
+            sr.step = id;
+            sr.model = st.value("model", "");
+            sr.rule = st.value("rule", "");
+            sr.status = st.value("status", "");
+            if (st.contains("passed") && st["passed"].is_boolean()) {
+                sr.passed = st["passed"].get<bool>();
+            }
+            d.steps.push_back(std::move(sr));
+        }
+    }
     return d;
 }
 
@@ -142,6 +155,63 @@ MetricDelta metric(const std::vector<double>& a, const std::vector<double>& b,
     return m;
 }
 
+// Per-step tallies of a target diff, keyed by suite and step.
+class StepTally {
+  public:
+    // Adds a pair's steps; true when any step was routed differently.
+    bool add(const DiffResult& a, const DiffResult& b) {
+        bool changed = false;
+        for (const auto& sa : a.steps) {
+            auto it = std::find_if(b.steps.begin(), b.steps.end(), [&](const StepRoute& s) { return s.step == sa.step; });
+            if (it == b.steps.end()) {
+                continue;
+            }
+            const StepRoute& sb = *it;
+            Entry& e = m_entries[{a.suite, sa.step}];
+            e.diff.paired++;
+            e.diff.checked = e.diff.checked || sa.passed.has_value() || sb.passed.has_value();
+            e.diff.a_passed += sa.passed.value_or(false) ? 1 : 0;
+            e.diff.b_passed += sb.passed.value_or(false) ? 1 : 0;
+            std::string move;
+            if (sa.model != sb.model) {
+                move = fmt::format("{} → {}", sa.model.empty() ? "(none)" : sa.model,
+                                   sb.model.empty() ? "(none)" : sb.model);
+            } else if (!sa.rule.empty() && !sb.rule.empty() && sa.rule != sb.rule) { // both policies
+                move = fmt::format("{} (rule {} → {})", sa.model, sa.rule.empty() ? "-" : sa.rule,
+                                   sb.rule.empty() ? "-" : sb.rule);
+            }
+            if (!move.empty()) {
+                e.diff.route_changes++;
+                e.moves[move]++;
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+    std::vector<StepDiff> take() {
+        std::vector<StepDiff> out;
+        for (auto& [key, e] : m_entries) {
+            e.diff.suite = key.first;
+            e.diff.step = key.second;
+            for (const auto& [move, n] : e.moves) {
+                e.diff.moves.emplace_back(move, n);
+            }
+            std::stable_sort(e.diff.moves.begin(), e.diff.moves.end(),
+                             [](const auto& x, const auto& y) { return x.second > y.second; });
+            out.push_back(std::move(e.diff));
+        }
+        return out;
+    }
+
+  private:
+    struct Entry {
+        StepDiff diff;
+        std::map<std::string, std::size_t> moves;
+    };
+    std::map<std::pair<std::string, std::string>, Entry> m_entries;
+};
+
 double effective_score(const DiffResult& r) {
     return r.status == "scored" ? r.score.value_or(0) : 0;
 }
@@ -162,6 +232,7 @@ TargetDiff compare(const DiffSide& a, const DiffSide& b, const std::string& at,
     std::int64_t a_passed = 0;
     std::int64_t b_passed = 0;
     std::size_t matched_b = 0;
+    StepTally steps;
     for (const auto& ra : a.results) {
         if (ra.target != at) {
             continue;
@@ -198,6 +269,9 @@ TargetDiff compare(const DiffSide& a, const DiffSide& b, const std::string& at,
         bool model_changed =
             (ra.routed || rb.routed) &&
             (ra.model != rb.model || (ra.routed && rb.routed && ra.rule != rb.rule));
+        if (!ra.steps.empty() || !rb.steps.empty()) {
+            model_changed = steps.add(ra, rb); // a workflow: any step routed differently
+        }
         bool changed = std::abs(change.score_delta) > 1e-9 || pa != pb || ra.status != rb.status ||
                        model_changed;
         if (change.score_delta > 1e-9) {
@@ -213,6 +287,7 @@ TargetDiff compare(const DiffSide& a, const DiffSide& b, const std::string& at,
         }
     }
     d.only_b = b_by_key.size() - matched_b;
+    d.steps = steps.take();
     // Each metric resamples with its own stream, so adding a metric never moves another's interval.
     d.quality = metric(qa, qb, options, util::hash64("quality"));
     d.cost = metric(ca, cb, options, util::hash64("cost"));

@@ -12,6 +12,15 @@
 
 namespace orch::report {
 
+// How one step of a workflow result was routed and how it did.
+struct StepRoute {
+    std::string step;
+    std::string model;  // "" when it never answered
+    std::string rule;   // the policy rule ("" for a model target)
+    std::string status; // scored | unscored | answered | error | skipped
+    std::optional<bool> passed;
+};
+
 // One result as a diff needs it; the output text is not kept.
 struct DiffResult {
     std::string target;
@@ -28,6 +37,7 @@ struct DiffResult {
     bool routed = false; // a policy target's result (store::ResultRow::route set)
     std::string rule;    // the policy rule that decided ("" when not routed)
     bool simulated = false;
+    std::vector<StepRoute> steps; // a workflow's steps, in step id order
 };
 
 DiffResult diff_result_from(const store::ResultRow& row);
@@ -68,6 +78,20 @@ struct MetricDelta {
     Direction direction = Direction::none;
 };
 
+// One workflow step across the pairs of a target diff: where its calls went on each side.
+struct StepDiff {
+    std::string suite;
+    std::string step;
+    std::size_t paired = 0;        // pairs where both sides recorded the step
+    std::size_t route_changes = 0; // another model answered, or another rule decided
+    // "sim-mid → sim-small" with how many pairs moved so, most first; "sim-mid (rule a → b)"
+    // when only the rule changed.
+    std::vector<std::pair<std::string, std::size_t>> moves;
+    std::size_t a_passed = 0; // pairs whose step passed its checks, each side
+    std::size_t b_passed = 0;
+    bool checked = false;     // the step has checks of its own (passed is known on some pair)
+};
+
 struct TaskChange {
     DiffResult a;
     DiffResult b;
@@ -94,6 +118,7 @@ struct TargetDiff {
     std::int64_t route_changes = 0;  // the answering model or the policy rule changed
     bool routed = false;             // either side is a policy target
     std::vector<TaskChange> changes; // score, pass, status, model or rule changed; worst first
+    std::vector<StepDiff> steps;     // workflow suites: per suite and step
     bool regression = false;         // quality interval's upper bound < −tolerance
 };
 

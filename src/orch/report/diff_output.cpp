@@ -84,6 +84,22 @@ std::string changes_summary(const TargetDiff& t) {
     return s + ")";
 }
 
+// "classify: 36 paired, 30 routed differently (sim-mid → sim-small 30); pass 94.4% → 91.7%"
+std::string step_line(const StepDiff& s) {
+    std::string moves;
+    for (const auto& [move, n] : s.moves) {
+        moves += fmt::format("{}{} {}", moves.empty() ? "" : ", ", move, n);
+    }
+    std::string line = fmt::format("{}/{}: {} paired, {} routed differently{}", s.suite, s.step, s.paired,
+                                   s.route_changes, moves.empty() ? "" : " (" + moves + ")");
+    if (s.checked && s.paired > 0) {
+        auto n = static_cast<double>(s.paired);
+        line += fmt::format("; pass {} → {}", percent(static_cast<double>(s.a_passed) / n),
+                            percent(static_cast<double>(s.b_passed) / n));
+    }
+    return line;
+}
+
 struct Row {
     std::string metric, a, b, delta, ci;
 };
@@ -177,6 +193,12 @@ void print_diff_table(const RunDiff& diff, std::ostream& out, const DiffStyle& s
                 "  … and {} more (--changes N shows more; --format json lists every one)\n",
                 t.changes.size() - shown);
         }
+        if (!t.steps.empty()) {
+            out << "\n" << bold("Workflow steps") << "\n";
+            for (const auto& st : t.steps) {
+                out << "  " << step_line(st) << "\n";
+            }
+        }
         out << "\n" << bold(quality_verdict(t, diff.tolerance)) << "\n";
         out << cost_statement(t) << "\n";
         out << latency_statement(t) << "\n";
@@ -208,6 +230,13 @@ void print_diff_markdown(const RunDiff& diff, std::ostream& out, const DiffStyle
                                md_sentence(r.b), md_sentence(r.delta), md_sentence(r.ci));
         }
         out << "\n";
+        if (!t.steps.empty()) {
+            out << "Workflow steps:\n\n";
+            for (const auto& st : t.steps) {
+                out << "- " << md_sentence(step_line(st)) << "\n";
+            }
+            out << "\n";
+        }
         if (t.changes.empty()) {
             out << "No per-task changes.\n\n";
             continue;
@@ -280,6 +309,20 @@ nlohmann::ordered_json diff_json(const RunDiff& diff) {
                                     {"b", side_json(ch.b)}});
         }
         c["changes"] = changes;
+        ojson steps = ojson::array();
+        for (const auto& st : t.steps) {
+            ojson moves = ojson::object();
+            for (const auto& [move, n] : st.moves) {
+                moves[move] = n;
+            }
+            steps.push_back(ojson{{"suite", st.suite},
+                                  {"step", st.step},
+                                  {"paired", st.paired},
+                                  {"route_changes", st.route_changes},
+                                  {"moves", moves},
+                                  {"passed", st.checked ? ojson{{"a", st.a_passed}, {"b", st.b_passed}} : ojson(nullptr)}});
+        }
+        c["steps"] = steps;
         comparisons.push_back(c);
     }
     j["comparisons"] = comparisons;

@@ -203,6 +203,51 @@ void charts(const Leaderboard& board, const ColorMap& colors, std::ostream& out)
     }
 }
 
+void workflow_section(const Leaderboard& board, std::ostream& out) {
+    for (const auto& w : board.workflows) {
+        out << fmt::format("<h3>Workflow {} under {}</h3>\n<p class=\"meta\">{}</p>\n", h(w.suite), h(w.target),
+                           h(workflow_summary(w)));
+        out << "<div class=\"table-wrap\"><table>\n<thead><tr><th>step</th><th>type</th><th class=\"num\">pass</th>"
+               "<th class=\"num\">quality</th><th class=\"num\">errors</th><th class=\"num\">skipped</th>"
+               "<th class=\"num\">cost</th><th class=\"num\">cost share</th><th class=\"num\">p50</th>"
+               "<th class=\"num\">time share</th><th class=\"num\">failures began</th><th>models</th></tr></thead>"
+               "\n<tbody>\n";
+        for (const StepStats* s : steps_of(board, w)) {
+            out << fmt::format("<tr><td class=\"name\">{}</td><td>{}</td><td class=\"num\">{}</td><td "
+                               "class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+                               "class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+                               "class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+                               h(s->step), h(s->step_type), s->checked() ? percent(s->pass_rate) : "-",
+                               s->scored > 0 ? fmt::format("{:.3f}", s->quality) : "-", s->errors, s->skipped,
+                               money(s->cost_usd), percent(s->cost_share), ms(s->latency_p50),
+                               percent(s->latency_share), s->failures_began, h(step_models(*s)));
+        }
+        out << "</tbody>\n</table></div>\n";
+    }
+    for (const auto& t : board.timelines) {
+        std::vector<TimelineBar> bars;
+        for (const auto& st : t.steps) {
+            TimelineBar b;
+            b.label = st.step_id;
+            b.start_ms = st.start_ms;
+            b.end_ms = st.end_ms;
+            b.status = st.status;
+            b.passed = st.passed.value_or(true);
+            b.detail = st.model.empty() ? st.status : st.model + " · " + st.status;
+            if (st.score) {
+                b.detail += fmt::format(" {:.3f}", *st.score);
+            }
+            bars.push_back(std::move(b));
+        }
+        std::string title = fmt::format("{}/{}#{} under {}", t.suite, t.task_id, t.repeat, t.target);
+        out << "<div class=\"charts\"><figure>\n" << workflow_timeline("Timeline of " + title, bars);
+        out << "<figcaption>Timeline of " << h(title)
+            << ": each step from when it started to when its answer came back; bars that overlap ran "
+               "in parallel. Red: the step failed its checks or errored; grey: skipped.</figcaption>\n"
+               "</figure></div>\n";
+    }
+}
+
 void results_table(const Leaderboard& board, const HtmlOptions& options, std::ostream& out) {
     if (board.worst.empty()) {
         return;
@@ -264,6 +309,7 @@ void run_section(const Leaderboard& board, const ColorMap& colors, std::ostream&
            "task (errors fail). Cost per task is generation cost; judging is what scoring "
            "cost.</p>\n";
     charts(board, colors, out);
+    workflow_section(board, out);
     out << "</section>\n";
 }
 

@@ -186,6 +186,173 @@ template <typename T> T& slot(std::map<std::string, T, std::less<>>& m, std::str
     return it->second;
 }
 
+// A workflow suite under one target, from its task results.
+struct WorkflowAcc {
+    std::int64_t tasks = 0;
+    std::int64_t failed = 0;
+    std::vector<double> critical;
+    std::vector<double> sequential;
+    std::map<std::string, std::int64_t, std::less<>> began; // failed tasks by first failing step
+
+    void add(const store::ResultSummary& r) {
+        tasks++;
+        if (r.status != "error") {
+            critical.push_back(r.latency_ms);
+            sequential.push_back(r.sequential_ms.value_or(r.latency_ms));
+        }
+        if (!r.passed.value_or(false)) {
+            failed++;
+            slot(began, r.failed_step)++;
+        }
+    }
+
+    void merge(WorkflowAcc&& o) {
+        tasks += o.tasks;
+        failed += o.failed;
+        critical.insert(critical.end(), o.critical.begin(), o.critical.end());
+        sequential.insert(sequential.end(), o.sequential.begin(), o.sequential.end());
+        for (const auto& [step, n] : o.began) {
+            slot(began, step) += n;
+        }
+    }
+};
+
+using WorkflowAccs = std::map<std::string, std::map<std::string, WorkflowAcc, std::less<>>, std::less<>>;
+
+struct StepAcc {
+    StepStats stats;
+    std::vector<double> latencies;
+    double score_sum = 0;
+    double start_sum = 0;
+    std::map<std::string, std::int64_t> models;
+
+    void add(const store::StepRow& r) {
+        stats.runs++;
+        stats.cost_usd += r.cost_usd;
+        start_sum += r.start_ms;
+        if (!r.model.empty()) {
+            models[r.model]++;
+        }
+        if (r.status == "skipped") {
+            stats.skipped++;
+            return;
+        }
+        latencies.push_back(r.latency_ms);
+        if (r.status == "error") {
+            stats.errors++;
+        } else if (r.status == "scored") {
+            stats.scored++;
+            score_sum += r.score.value_or(0);
+            stats.passed += r.passed.value_or(false) ? 1 : 0;
+        } else if (r.status == "unscored") {
+            stats.unscored++;
+        }
+    }
+};
+
+bool overlapping(const std::vector<store::StepRow>& steps) {
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        for (std::size_t j = i + 1; j < steps.size(); ++j) {
+            const auto& a = steps[i];
+            const auto& b = steps[j];
+            if (a.status != "skipped" && b.status != "skipped" && a.start_ms < b.end_ms && b.start_ms < a.end_ms) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+// The per-step tables and timelines: the step rows are streamed in task order, so one task's
+// steps are at hand at a time.
+void add_workflow_steps(store::Store& store, std::int64_t run_id, WorkflowAccs& flows, Leaderboard& board) {
+    std::map<std::tuple<std::string, std::string, std::string>, StepAcc> accs;
+    std::map<std::pair<std::string, std::string>, std::pair<double, double>> totals; // cost, latency
+    std::map<std::string, std::size_t> rank; // targets in leaderboard order
+    for (std::size_t i = 0; i < board.targets.size(); ++i) {
+        rank[board.targets[i].target] = i;
+    }
+    std::map<std::string, std::pair<std::size_t, Timeline>> picked; // suite -> (target rank, task)
+    Timeline current;
+    auto consider = [&] {
+        if (current.steps.empty()) {
+            return;
+        }
+        std::size_t r = rank.count(current.target) ? rank[current.target] : rank.size();
+        auto it = picked.find(current.suite);
+        bool better = it == picked.end() || r < it->second.first ||
+                      (r == it->second.first && !overlapping(it->second.second.steps) && overlapping(current.steps));
+        if (better) {
+            std::stable_sort(current.steps.begin(), current.steps.end(),
+                             [](const store::StepRow& a, const store::StepRow& b) { return a.start_ms < b.start_ms; });
+            picked[current.suite] = {r, current};
+        }
+        current.steps.clear();
+    };
+    store.for_each_step(run_id, [&](const store::StepRow& row) {
+        auto& acc = accs[{row.target, row.suite, row.step_id}];
+        acc.stats.step_type = row.step_type;
+        acc.add(row);
+        auto& total = totals[{row.target, row.suite}];
+        total.first += row.cost_usd;
+        total.second += row.status == "skipped" ? 0 : row.latency_ms;
+        if (row.target != current.target || row.suite != current.suite || row.task_id != current.task_id ||
+            row.repeat != current.repeat) {
+            consider();
+            current.target = row.target;
+            current.suite = row.suite;
+            current.task_id = row.task_id;
+            current.repeat = row.repeat;
+        }
+        store::StepRow kept = row;
+        kept.output.clear();
+        kept.evaluations = nlohmann::json::array();
+        current.steps.push_back(std::move(kept));
+    });
+    consider();
+    for (auto& [key, acc] : accs) {
+        auto& [target, suite, step] = key;
+        StepStats& s = acc.stats;
+        s.target = target;
+        s.suite = suite;
+        s.step = step;
+        auto n = static_cast<double>(s.runs);
+        s.quality = s.scored > 0 ? acc.score_sum / static_cast<double>(s.scored) : 0;
+        s.pass_rate = n > 0 ? static_cast<double>(s.passed) / n : 0;
+        s.start_mean_ms = n > 0 ? acc.start_sum / n : 0;
+        const auto& total = totals[{target, suite}];
+        s.cost_share = total.first > 0 ? s.cost_usd / total.first : 0;
+        double latency_sum = 0;
+        for (double v : acc.latencies) {
+            latency_sum += v;
+        }
+        s.latency_share = total.second > 0 ? latency_sum / total.second : 0;
+        s.latency_p50 = util::percentile(acc.latencies, 50);
+        for (const auto& [model, count] : acc.models) {
+            s.models.emplace_back(model, count);
+        }
+        std::stable_sort(s.models.begin(), s.models.end(),
+                         [](const auto& a, const auto& b) { return a.second > b.second; });
+        auto flow = flows.find(target);
+        if (flow != flows.end()) {
+            auto wf = flow->second.find(suite);
+            if (wf != flow->second.end()) {
+                auto b = wf->second.began.find(step);
+                s.failures_began = b == wf->second.began.end() ? 0 : b->second;
+            }
+        }
+        board.steps.push_back(std::move(s));
+    }
+    auto target_rank = [&](const std::string& t) { return rank.count(t) ? rank.at(t) : rank.size(); };
+    std::stable_sort(board.steps.begin(), board.steps.end(), [&](const StepStats& a, const StepStats& b) {
+        return std::make_tuple(target_rank(a.target), std::string_view(a.suite), a.start_mean_ms) <
+               std::make_tuple(target_rank(b.target), std::string_view(b.suite), b.start_mean_ms);
+    });
+    for (auto& [suite, entry] : picked) {
+        board.timelines.push_back(std::move(entry.second));
+    }
+}
+
 std::string json_string_or_dump(const nlohmann::json& j) {
     return j.is_string() ? j.get<std::string>() : j.dump();
 }
@@ -208,17 +375,21 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
         std::map<std::string, Accumulator, std::less<>> per_target;
         std::map<std::string, std::map<std::string, Accumulator, std::less<>>, std::less<>> per_type;
         WorstResults worst;
+        WorkflowAccs flows; // target -> workflow suite -> its tasks
     };
     constexpr std::size_t n_parts = 4;
     std::vector<Part> parts;
     for (std::size_t i = 0; i < n_parts; ++i) {
-        parts.push_back({{}, {}, WorstResults(options.worst, options.worst_output_bytes)});
+        parts.push_back({{}, {}, WorstResults(options.worst, options.worst_output_bytes), {}});
     }
     store.for_each_result_summary(run_id, n_parts, [&](std::size_t i, const store::ResultSummary& r) {
         Part& part = parts[i];
         slot(part.per_target, r.target).add(r);
         slot(slot(part.per_type, r.task_type), r.target).add(r);
         part.worst.offer(r);
+        if (r.sequential_ms) {
+            slot(slot(part.flows, r.target), r.suite).add(r);
+        }
     });
     Part& all = parts.front();
     for (std::size_t i = 1; i < parts.size(); ++i) {
@@ -231,6 +402,11 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
             }
         }
         all.worst.merge(std::move(parts[i].worst));
+        for (auto& [target, suites] : parts[i].flows) {
+            for (auto& [suite, acc] : suites) {
+                slot(slot(all.flows, target), suite).merge(std::move(acc));
+            }
+        }
     }
     for (auto& [name, acc] : all.per_target) {
         acc.stats.target = name;
@@ -249,6 +425,26 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
     }
     board.worst = all.worst.take(store);
     board.worst_output_bytes = options.worst_output_bytes;
+    for (const auto& t : board.targets) {
+        auto flow = all.flows.find(t.target);
+        if (flow == all.flows.end()) {
+            continue;
+        }
+        for (auto& [suite, acc] : flow->second) {
+            WorkflowStats w;
+            w.target = t.target;
+            w.suite = suite;
+            w.tasks = acc.tasks;
+            w.failed = acc.failed;
+            w.latency_p50 = util::percentile(acc.critical, 50);
+            w.latency_p95 = util::percentile(acc.critical, 95);
+            w.sequential_p50 = util::percentile(acc.sequential, 50);
+            board.workflows.push_back(std::move(w));
+        }
+    }
+    if (!board.workflows.empty()) {
+        add_workflow_steps(store, run_id, all.flows, board);
+    }
     return board;
 }
 
@@ -325,6 +521,29 @@ std::string score_text(const store::ResultRow& r) {
 }
 
 } // namespace
+
+std::string step_models(const StepStats& s) {
+    std::string out;
+    for (const auto& [model, n] : s.models) {
+        out += fmt::format("{}{} {}", out.empty() ? "" : ", ", model, n);
+    }
+    return out.empty() ? "-" : out;
+}
+
+std::string workflow_summary(const WorkflowStats& w) {
+    return fmt::format("{} tasks, {} failed; end to end p50 {} (p95 {}) against {} one step after another",
+                       w.tasks, w.failed, ms(w.latency_p50), ms(w.latency_p95), ms(w.sequential_p50));
+}
+
+std::vector<const StepStats*> steps_of(const Leaderboard& board, const WorkflowStats& w) {
+    std::vector<const StepStats*> out;
+    for (const auto& s : board.steps) {
+        if (s.target == w.target && s.suite == w.suite) {
+            out.push_back(&s);
+        }
+    }
+    return out;
+}
 
 std::vector<std::string> policy_verdicts(const Leaderboard& board) {
     const TargetStats* strongest = nullptr;
@@ -424,12 +643,29 @@ void print_table(const Leaderboard& board, std::ostream& out, const TableStyle& 
         out << line << "  " << best << " / " << cheapest << "\n";
     }
 
+    for (const auto& w : board.workflows) {
+        out << "\n" << bold(fmt::format("Workflow {} under {}", w.suite, w.target)) << ": "
+            << workflow_summary(w) << "\n";
+        out << bold(fmt::format("  {:<14} {:<10} {:>6} {:>7} {:>6} {:>5} {:>10} {:>6} {:>8} {:>6}  {}", "step",
+                                "type", "pass", "quality", "errors", "skip", "cost", "share", "p50", "share",
+                                "failures began · models"))
+            << "\n";
+        for (const StepStats* s : steps_of(board, w)) {
+            out << fmt::format("  {:<14} {:<10} {:>6} {:>7} {:>6} {:>5} {:>10} {:>6} {:>8} {:>6}  {} · {}\n",
+                               one_line(s->step, 14), s->step_type, s->checked() ? percent(s->pass_rate) : "-",
+                               s->scored > 0 ? fmt::format("{:.3f}", s->quality) : "-", s->errors, s->skipped,
+                               money(s->cost_usd), percent(s->cost_share), ms(s->latency_p50),
+                               percent(s->latency_share), s->failures_began, step_models(*s));
+        }
+    }
+
     if (!board.worst.empty()) {
         out << "\n"
             << bold(fmt::format("Worst results ({}, lowest score first)", board.worst.size()))
             << "\n";
         for (const auto& r : board.worst) {
-            out << fmt::format("{:>8}  {:<18} {}\n", score_text(r), r.target, result_label(r));
+            out << fmt::format("{:>8}  {:<18} {}{}\n", score_text(r), r.target, result_label(r),
+                               r.failed_step.empty() ? "" : fmt::format("  (first failing step: {})", r.failed_step));
             for (const auto& reason : result_reasons(r)) {
                 out << fmt::format("{:>10}reason: {}\n", "", one_line(reason, 110));
             }

@@ -42,6 +42,51 @@ struct TargetStats {
     double total_cost_usd() const { return cost_usd + judge_cost_usd; }
 };
 
+// One workflow suite under one target: its tasks end to end.
+struct WorkflowStats {
+    std::string target;
+    std::string suite;
+    std::int64_t tasks = 0;
+    std::int64_t failed = 0;         // not passed: failed evaluators, unscored or an error
+    double latency_p50 = 0;          // end to end: the critical path as it ran
+    double latency_p95 = 0;
+    double sequential_p50 = 0;       // the steps' latencies summed, as if run one after another
+};
+
+// One step of a workflow suite under one target, over the run's tasks.
+struct StepStats {
+    std::string target;
+    std::string suite;
+    std::string step;
+    std::string step_type;
+    std::int64_t runs = 0;     // step rows, skipped ones included
+    std::int64_t scored = 0;
+    std::int64_t unscored = 0;
+    std::int64_t passed = 0;
+    std::int64_t errors = 0;   // failed after every retry and fallback
+    std::int64_t skipped = 0;  // an upstream step failed
+    double quality = 0;        // mean score over scored rows
+    double pass_rate = 0;      // passed / runs, when the step has checks (scored + unscored > 0)
+    double cost_usd = 0;
+    double cost_share = 0;     // of the cost of every step of this suite under this target
+    double latency_p50 = 0;    // over the rows that ran
+    double latency_share = 0;  // of the steps' summed latency (the sequential sum)
+    double start_mean_ms = 0;  // mean start offset within the task: orders steps as they ran
+    std::int64_t failures_began = 0; // failed tasks whose first failing step is this one
+    std::vector<std::pair<std::string, std::int64_t>> models; // answering models, most used first
+
+    bool checked() const { return scored + unscored > 0; }
+};
+
+// One workflow task's steps on a time axis, for the HTML report (outputs dropped).
+struct Timeline {
+    std::string target;
+    std::string suite;
+    std::string task_id;
+    std::int64_t repeat = 0;
+    std::vector<store::StepRow> steps; // in start order
+};
+
 struct LeaderboardOptions {
     std::size_t worst = 10;                // how many of the worst results to keep
     std::size_t worst_output_bytes = 4000; // outputs kept with them are clipped to this
@@ -58,6 +103,11 @@ struct Leaderboard {
     std::vector<store::ResultRow> worst;
     std::size_t worst_output_bytes = 0; // a worst output longer than this was clipped
     bool simulated = false; // the run or any of its results came from the simulated fleet
+    // Workflow suites: per target and suite, then per step in the order steps ran; and per
+    // suite one task whose steps overlapped (parallel branches), under the best target.
+    std::vector<WorkflowStats> workflows;
+    std::vector<StepStats> steps;
+    std::vector<Timeline> timelines;
 };
 
 // Reads a run's results (streamed; memory holds the per-target latencies and the worst
@@ -78,6 +128,13 @@ std::vector<std::string> policy_verdicts(const Leaderboard& board);
 std::string result_label(const store::ResultRow& row);
 // The route rule of a policy target's result ("" for a plain model target).
 std::string route_rule(const store::ResultRow& row);
+
+// "sim-small 30, sim-mid 6": the models that answered a step, most used first.
+std::string step_models(const StepStats& s);
+// "36 tasks, 5 failed; end to end p50 1.23s (p95 2.10s) against 2.40s one step after another".
+std::string workflow_summary(const WorkflowStats& w);
+// The step rows of one workflow suite under one target, in the order the steps ran.
+std::vector<const StepStats*> steps_of(const Leaderboard& board, const WorkflowStats& w);
 
 inline constexpr const char* k_simulated_note =
     "SIMULATED: these results come from orch's built-in simulated fleet, not from real models.";

@@ -80,6 +80,22 @@ void print_run(const Leaderboard& board, std::ostream& out) {
         out << "\n";
     }
 
+    for (const auto& w : board.workflows) {
+        out << fmt::format("### Workflow {} under {}\n\n{}\n\n", md_cell(w.suite), md_cell(w.target),
+                           md_cell(workflow_summary(w), 200));
+        out << "| step | type | pass | quality | errors | skipped | cost | cost share | p50 | time share | "
+               "failures began | models |\n";
+        out << "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|\n";
+        for (const StepStats* s : steps_of(board, w)) {
+            out << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", md_cell(s->step),
+                               md_cell(s->step_type), s->checked() ? percent(s->pass_rate) : "-",
+                               s->scored > 0 ? fmt::format("{:.3f}", s->quality) : "-", s->errors, s->skipped,
+                               money(s->cost_usd), percent(s->cost_share), ms(s->latency_p50),
+                               percent(s->latency_share), s->failures_began, md_cell(step_models(*s)));
+        }
+        out << "\n";
+    }
+
     if (!board.worst.empty()) {
         out << fmt::format("### Worst results ({}, lowest score first)\n\n", board.worst.size());
         out << "| score | target | task | reasons | output |\n|--:|:--|:--|:--|:--|\n";

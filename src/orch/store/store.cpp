@@ -451,7 +451,7 @@ void scan_summaries(const std::string& path, std::int64_t run_id, std::int64_t l
     const char* sql =
         "SELECT id, suite, task_id, task_type, target, status, repeat, score, passed, "
         "input_tokens, output_tokens, cost_usd, judge_cost_usd, latency_ms, ttft_ms, retries, "
-        "simulated, cached FROM results NOT INDEXED WHERE id BETWEEN ?2 AND ?3 AND run_id = ?1";
+        "simulated, cached, sequential_ms, failed_step FROM results NOT INDEXED WHERE id BETWEEN ?2 AND ?3 AND run_id = ?1";
     if (sqlite3_prepare_v2(reader.getHandle(), sql, -1, &raw, nullptr) != SQLITE_OK) {
         throw Error(ErrorKind::config, fmt::format("{}: {}", path, sqlite3_errmsg(reader.getHandle())));
     }
@@ -491,6 +491,8 @@ void scan_summaries(const std::string& path, std::int64_t run_id, std::int64_t l
         r.retries = sqlite3_column_int64(raw, 15);
         r.simulated = sqlite3_column_int(raw, 16) != 0;
         r.cached = sqlite3_column_int(raw, 17) != 0;
+        r.sequential_ms = real_or_null(18);
+        r.failed_step = text(19);
         fn(r);
     }
     if (rc != SQLITE_DONE) {

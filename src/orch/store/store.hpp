@@ -85,6 +85,8 @@ struct ResultSummary {
     std::int64_t retries = 0;
     bool simulated = false;
     bool cached = false;
+    std::optional<double> sequential_ms; // workflows only
+    std::string_view failed_step;        // workflows only
 };
 
 // One request routed through a policy (orch route, or a policy target in orch bench).

@@ -1,0 +1,35 @@
+#pragma once
+// One workflow instance run outside a bench: `orch route --workflow FILE --var k=v`. The same
+// WorkflowTask state machine the runner drives, with each step routed through the policy by
+// its own type, tags and sensitivity (or its own policy, or its pinned model), steps started
+// as soon as their inputs have answered. Nothing is written here; the caller records.
+#include <orch/bench/workflow.hpp>
+#include <orch/config/policy.hpp>
+#include <orch/config/providers.hpp>
+#include <orch/provider/provider.hpp>
+#include <orch/route/router.hpp>
+#include <orch/store/store.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace orch::bench {
+
+struct SingleWorkflowResult {
+    std::vector<store::StepRow> steps; // in the order they finished
+    store::ResultRow result;           // the task's row: final output, critical path, costs
+    std::vector<store::RouteLogEntry> route_log; // one entry per routed step
+};
+
+// Runs every step of `task` and returns once all are done (answered, failed or skipped). Step
+// policies named by `[[steps]] policy` must be in `step_policies`; pinned models must exist in
+// `providers`. A step's own evaluators score it when it has any (judges are not called).
+SingleWorkflowResult run_single_workflow(const config::ProvidersConfig& providers, provider::ProviderSet& set,
+                                         route::Router& router, const config::Policy& policy,
+                                         const std::map<std::string, config::Policy>& step_policies,
+                                         std::shared_ptr<const config::Task> task, const std::string& request_id,
+                                         std::uint64_t seed);
+
+} // namespace orch::bench
