@@ -238,6 +238,7 @@ struct Pending {
 struct Flow {
     Work work;
     std::unique_ptr<WorkflowTask> task;
+    std::size_t width = 1; // the slots it holds: its most steps that can run at once
 };
 
 // Walks suites → rows → targets → repeats lazily, so memory stays flat with dataset size.
@@ -457,7 +458,7 @@ class BenchRun {
                 m_stopping = true;
             }
             fill();
-            if (m_in_flight == 0 && (m_stopping || (m_source_done && m_waiting_count == 0 && m_flows.empty()))) {
+            if (m_in_flight == 0 && (m_stopping || (m_source_done && !m_held && m_waiting_count == 0 && m_flows.empty()))) {
                 break;
             }
             std::vector<Done> ready;
@@ -549,8 +550,11 @@ class BenchRun {
         identity.target = w.target->name;
         identity.repeat = w.repeat;
         auto restored = m_restored.find(store::work_key(identity.suite, identity.task_id, identity.target, w.repeat));
+        std::size_t width = parallel_width(*w.task);
+        m_reserved += width;
         Flow f{w, std::make_unique<WorkflowTask>(w.task, identity,
-                                                 restored == m_restored.end() ? nullptr : &restored->second)};
+                                                 restored == m_restored.end() ? nullptr : &restored->second),
+               width};
         m_flows.emplace(id, std::move(f));
         advance_flow(id);
     }
@@ -604,6 +608,7 @@ class BenchRun {
         m_outcome.errors += row.status == "error";
         m_outcome.unscored += row.status == "unscored";
         m_batch.push_back(std::move(row));
+        m_reserved -= f.width;
         m_flows.erase(id);
     }
 
@@ -728,14 +733,25 @@ class BenchRun {
                 launch(std::move(w));
             }
         }
-        while (!m_stopping && !m_source_done && m_in_flight < m_options.jobs && m_step_queue.empty() &&
+        while (!m_stopping && (m_held || !m_source_done) && m_in_flight < m_options.jobs && m_step_queue.empty() &&
                m_waiting_count < static_cast<std::size_t>(m_options.jobs) * 4) {
             Work w;
-            if (!m_source.next(w)) {
+            if (m_held) {
+                w = std::move(*m_held);
+                m_held.reset();
+            } else if (!m_source.next(w)) {
                 m_source_done = true;
                 break;
             }
             if (!w.task->steps.empty()) {
+                // A workflow starts once the slots for its widest stage are free, so that its
+                // parallel steps run side by side rather than wait for each other's slots: what a
+                // task's end-to-end latency measures is the workflow, not the bench's queue.
+                auto jobs = static_cast<std::size_t>(m_options.jobs);
+                if (!m_flows.empty() && m_reserved + parallel_width(*w.task) > jobs) {
+                    m_held = std::move(w);
+                    break;
+                }
                 start_flow(std::move(w));
                 drain_steps();
             } else if (w.target->model == nullptr || has_room(*w.target->model)) {
@@ -872,6 +888,8 @@ class BenchRun {
 
     std::map<std::uint64_t, Flow> m_flows;
     std::uint64_t m_next_flow = 0;
+    std::size_t m_reserved = 0;  // slots the running workflows hold (their widths)
+    std::optional<Work> m_held;  // a workflow waiting for slots to start
     std::deque<StepRef> m_step_queue; // workflow steps whose inputs are in, waiting for a slot
 
     std::vector<store::ResultRow> m_batch;

@@ -6,6 +6,20 @@
 
 namespace orch::bench {
 
+std::size_t parallel_width(const config::Task& task) {
+    // Steps are in an order where a step's inputs come before it.
+    std::vector<std::size_t> depth(task.steps.size(), 0);
+    std::vector<std::size_t> at_depth(task.steps.size() + 1, 0);
+    std::size_t width = 1;
+    for (std::size_t i = 0; i < task.steps.size(); ++i) {
+        for (auto u : task.steps[i].upstream) {
+            depth[i] = std::max(depth[i], depth[u] + 1);
+        }
+        width = std::max(width, ++at_depth[depth[i]]);
+    }
+    return width;
+}
+
 WorkflowTask::WorkflowTask(std::shared_ptr<const config::Task> task, const store::StepRow& identity,
                            const std::vector<store::StepRow>* restored)
     : m_task(std::move(task)) {

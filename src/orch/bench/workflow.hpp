@@ -18,6 +18,10 @@
 
 namespace orch::bench {
 
+// How many of a workflow's steps can be in flight at once: the most steps at one depth (the
+// longest chain of needs above a step), e.g. 2 for extract → (classify ‖ brief) → explain.
+std::size_t parallel_width(const config::Task& task);
+
 class WorkflowTask {
   public:
     // `identity` fills the rows' run, suite, task, target and repeat; `restored` are the steps a
