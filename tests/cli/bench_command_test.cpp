@@ -73,7 +73,7 @@ TEST_CASE("cli::bench on the default suites") {
         CHECK(sql(db, "select count(*) from results where status = 'scored' and (score is null or "
                       "input_tokens = 0 or output_tokens = 0 or evaluations = '[]')") == "0\n");
         CHECK(sql(db, "select count(*) from results where target = 'sim-frontier' and cost_usd <= 0") == "0\n");
-        CHECK(sql(db, "select count(distinct suite) from results") == "7\n");
+        CHECK(sql(db, "select count(distinct suite) from results") == "9\n");
     }
     SUBCASE("records the run's lineage") {
         std::string lineage = sql(db, "select length(providers_hash), status, seed, orch_version != '' from runs");
@@ -185,7 +185,7 @@ TEST_CASE("cli::small commands") {
     SUBCASE("tasks validate checks every default suite without calling a model") {
         auto r = run_orch({"tasks", "validate", orch::test::source_path("tasks")});
         CHECK(r.exit_code == 0);
-        CHECK(r.out.find("7 suites") != std::string::npos);
+        CHECK(r.out.find("9 suites") != std::string::npos);
     }
     SUBCASE("providers list shows the fleet and never a key") {
         auto r = run_orch({"--providers", orch::test::source_path("providers.toml"), "providers", "list"});

@@ -31,11 +31,17 @@ TEST_CASE("cli::bench --target policy:default") {
         CHECK(value("policy:default", "avg(score)") > value("sim-frontier", "avg(score)") - 0.05);
     }
     SUBCASE("records the route of every task: rule, model used and the chain tried") {
-        CHECK(sql(db, "select count(*) from results where target = 'policy:default' and "
+        CHECK(sql(db, "select count(*) from results where target = 'policy:default' and sequential_ms is null and "
                       "(route is null or json_extract(route, '$.rule') is null or model = '')") == "0\n");
+        // a workflow's result carries each step's route; each step's own row has its rule
+        CHECK(sql(db, "select count(*) from results where target = 'policy:default' and sequential_ms is not null "
+                      "and json_extract(route, '$.steps') is null") == "0\n");
+        CHECK(sql(db, "select count(*) from step_results where target = 'policy:default' and "
+                      "json_extract(route, '$.rule') is null") == "0\n");
         CHECK(sql(db, "select distinct model from results where target = 'policy:default' and "
                       "suite = 'support-triage'") == "sim-small\n");
-        CHECK(sql(db, "select count(*) from route_log where policy = 'default'") == "208\n");
+        // a routed request per single-step task and per workflow step: 208 + 2 workflows x 36 tasks x 4 steps
+        CHECK(sql(db, "select count(*) from route_log where policy = 'default'") == "496\n");
     }
     SUBCASE("sensitive suites never reach an external model") {
         CHECK(sql(db, "select distinct model from results where target = 'policy:default' and "
@@ -59,13 +65,28 @@ TEST_CASE("cli::diff of two policies replayed over the golden suites") {
                           "sim-local"}) {
         warm.push_back(a);
     }
-    warm[6] = orch::test::source_path("tasks");
+    // The single-step suites: a workflow's later steps read what the steps before them
+    // answered, so under a policy their requests differ from any model's and are not cached.
+    std::vector<std::string> suites;
+    for (const char* s : {"arithmetic_reasoning", "customer_replies", "lead_extraction", "meeting_summary",
+                          "pii_requests", "support_triage", "tool_routing"}) {
+        suites.push_back(orch::test::source_path(std::string("tasks/") + s + ".toml"));
+    }
+    warm[6] = suites[0];
+    for (std::size_t i = 1; i < suites.size(); ++i) {
+        warm.push_back("--suite");
+        warm.push_back(suites[i]);
+    }
     REQUIRE(run_orch(warm).exit_code == 0);
     auto diff = common;
     for (const char* a : {"diff", "policy:default", "policy:default", "--suite", ""}) {
         diff.push_back(a);
     }
-    diff.back() = orch::test::source_path("tasks");
+    diff.back() = suites[0];
+    for (std::size_t i = 1; i < suites.size(); ++i) {
+        diff.push_back("--suite");
+        diff.push_back(suites[i]);
+    }
     auto r = run_orch(diff);
     SUBCASE("a policy against itself: no significant difference, exit 0") {
         CHECK(r.exit_code == 0);

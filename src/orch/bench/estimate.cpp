@@ -6,15 +6,51 @@ namespace orch::bench {
 
 namespace {
 
-std::int64_t reference_output_tokens(const config::Task& task) {
-    std::string text = task.reference.is_string() ? task.reference.get<std::string>()
-                       : task.reference.is_null() ? std::string(64, 'x')
-                                                  : task.reference.dump();
-    std::int64_t n = estimate_tokens(text);
-    if (task.type == "reason" || task.type == "code") {
+std::string reference_text(const nlohmann::json& reference) {
+    return reference.is_string() ? reference.get<std::string>()
+           : reference.is_null() ? std::string(64, 'x')
+                                 : reference.dump();
+}
+
+std::int64_t reference_output_tokens(const std::string& type, const nlohmann::json& reference) {
+    std::int64_t n = estimate_tokens(reference_text(reference));
+    if (type == "reason" || type == "code") {
         n += 24; // the working shown before the final answer
     }
     return std::max<std::int64_t>(1, n);
+}
+
+// One call's tokens and cost, added `repeats` times.
+void add_call(TargetEstimate& t, const config::ModelConfig& model, const std::string& type,
+              const nlohmann::json& reference, const GenParams& params, std::int64_t in,
+              const std::map<std::pair<std::string, std::string>, double>& history, std::int64_t repeats) {
+    std::int64_t out = 0;
+    if (auto it = history.find({model.name, type}); it != history.end()) {
+        out = static_cast<std::int64_t>(it->second + 0.5);
+        t.from_history += repeats;
+    } else {
+        out = reference_output_tokens(type, reference);
+    }
+    if (params.max_tokens) {
+        out = std::min(out, *params.max_tokens);
+    }
+    t.calls += repeats;
+    t.input_tokens += in * repeats;
+    t.output_tokens += out * repeats;
+    t.cost_usd += model.cost_usd(in, out) * static_cast<double>(repeats);
+}
+
+// A workflow task: each step's call, its inputs taken to be what the steps upstream should
+// answer (their references), so a step that reads a long brief is priced as reading it.
+void add_workflow(TargetEstimate& t, const config::ModelConfig& model, const config::Task& task,
+                  const std::map<std::pair<std::string, std::string>, double>& history, std::int64_t repeats) {
+    nlohmann::json outputs = nlohmann::json::object();
+    for (const auto& step : task.steps) {
+        std::vector<std::string> missing;
+        std::int64_t in = estimate_tokens(config::render_step(task, step, outputs, missing));
+        add_call(t, model, step.type, step.reference, step.params, in, history, repeats);
+        outputs[step.id] = {{"output", reference_text(step.reference)}, {"json", step.reference}};
+    }
 }
 
 } // namespace
@@ -35,21 +71,12 @@ RunEstimate estimate_run(const BenchPlan& plan, const BenchOptions& options,
             config::Task task;
             config::Problems ignored; // the plan checked every row
             while (reader.next(task, ignored)) {
-                std::int64_t in = estimate_tokens(task.messages);
-                std::int64_t out = 0;
-                if (auto it = history.find({model->name, task.type}); it != history.end()) {
-                    out = static_cast<std::int64_t>(it->second + 0.5);
-                    t.from_history += options.repeats;
-                } else {
-                    out = reference_output_tokens(task);
+                if (!task.steps.empty()) {
+                    add_workflow(t, *model, task, history, options.repeats);
+                    continue;
                 }
-                if (task.params.max_tokens) {
-                    out = std::min(out, *task.params.max_tokens);
-                }
-                t.calls += options.repeats;
-                t.input_tokens += in * options.repeats;
-                t.output_tokens += out * options.repeats;
-                t.cost_usd += model->cost_usd(in, out) * static_cast<double>(options.repeats);
+                add_call(t, *model, task.type, task.reference, task.params, estimate_tokens(task.messages), history,
+                         options.repeats);
             }
         }
         est.cost_usd += t.cost_usd;

@@ -444,7 +444,8 @@ class BenchRun {
           m_router(providers, m_provider_set, [&store] { return store.quality_stats(); }),
           m_plan(plan), m_source(plan, options, done),
           m_total(plan.tasks * static_cast<std::int64_t>(plan.targets.size()) * options.repeats),
-          m_completed(static_cast<std::int64_t>(done.size())), m_restored(std::move(restored)) {
+          m_completed(static_cast<std::int64_t>(done.size())), m_restored(std::move(restored)),
+          m_wall_clock(options.sim_sleep || !all_simulated(providers, plan)) {
         for (const auto& t : plan.targets) {
             if (t.policy && t.policy->max_cost_per_run_usd) {
                 m_policy_budgets[t.name] = std::make_unique<route::RunBudget>(*t.policy->max_cost_per_run_usd);
@@ -490,6 +491,11 @@ class BenchRun {
     }
 
   private:
+    // The clock a workflow's queue waits are read on. When every call is simulated and not
+    // slept, waiting for a slot takes no simulated time: the timeline (and so each task's
+    // latency) is the same on any machine and at any -j.
+    double task_clock() const { return m_wall_clock ? util::monotonic_ms() : 0; }
+
     static provider::ProviderOptions provider_options(const BenchOptions& options) {
         provider::ProviderOptions popts;
         popts.sim_sleep = options.sim_sleep;
@@ -563,7 +569,7 @@ class BenchRun {
     // is done scores the final output (judging it first when the suite has judges).
     void advance_flow(std::uint64_t id) {
         Flow& f = m_flows.at(id);
-        for (auto step : f.task->take_ready(util::monotonic_ms())) {
+        for (auto step : f.task->take_ready(task_clock())) {
             m_step_queue.push_back(StepRef{id, step});
         }
         for (auto& row : f.task->take_rows()) {
@@ -631,7 +637,7 @@ class BenchRun {
             const Work& w = f.work;
             Request req = f.task->request(
                 ref.step, fmt::format("{}/{}/{}/{}", w.suite->name, w.task->id, w.repeat, spec.id), m_options.seed);
-            f.task->started(ref.step, util::monotonic_ms());
+            f.task->started(ref.step, task_clock());
             if (model != nullptr) {
                 call(*model, std::move(req), w, std::nullopt, ref);
                 continue;
@@ -899,6 +905,7 @@ class BenchRun {
     std::int64_t m_total;
     std::int64_t m_completed;
     std::unordered_map<std::string, std::vector<store::StepRow>> m_restored; // a resumed run's steps
+    bool m_wall_clock = true; // see task_clock()
     double m_last_progress = 0;
 };
 

@@ -262,6 +262,8 @@ store::ResultRow WorkflowTask::result(const TaskScore* score, double judge_cost_
     row.threshold = t.threshold;
     row.judge_cost_usd = judge_cost_usd;
     double sequential = 0;
+    row.cached = true; // when every step that ran was answered from the cache
+    bool ran = false;
     std::vector<std::string> models;
     nlohmann::json steps = nlohmann::json::object();
     const Step* first_failed = nullptr;
@@ -275,6 +277,8 @@ store::ResultRow WorkflowTask::result(const TaskScore* score, double judge_cost_
         row.simulated = row.simulated || s.simulated;
         if (r.status != "skipped") {
             sequential += r.latency_ms;
+            row.cached = row.cached && r.cached;
+            ran = true;
         }
         if (!r.model.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) {
             models.push_back(r.model);
@@ -291,6 +295,7 @@ store::ResultRow WorkflowTask::result(const TaskScore* score, double judge_cost_
             first_failed = &s;
         }
     }
+    row.cached = row.cached && ran;
     row.latency_ms = critical_path_ms();
     row.sequential_ms = sequential;
     row.model = models.size() == 1 ? models.front() : "";
