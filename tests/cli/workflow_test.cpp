@@ -152,6 +152,15 @@ TEST_CASE("cli::report workflow: per-step table, where failures began, a timelin
         }
     }
     CHECK(saw_extract);
+
+    // A step's scored answers are evidence of its model on the step's type, for `cheapest` rules;
+    // the workflow's own end-to-end score is not any one model's.
+    auto why = run_orch({"--providers", orch::test::source_path("providers.toml"), "--db", db, "route",
+                             "--explain", "--type", "extract", "--json", "Extract the company"});
+    REQUIRE(why.exit_code == 0);
+    CHECK(why.out.find("\"n\": 12,") != std::string::npos); // lead-flow's 12 extract steps under sim-small
+    CHECK(sql(db, "select count(*) from step_results where model = 'sim-small' and step_type = 'extract' and "
+                  "status = 'scored'") == "12\n");
     auto diff_table = run_orch(args({"diff", "1", "2"}));
     CHECK(diff_table.out.find("lead-flow/extract: 12 paired, 12 routed differently (sim-small → sim-frontier 12)") !=
           std::string::npos);
@@ -317,4 +326,20 @@ TEST_CASE("crash::a workflow run killed with SIGKILL resumes at the step: no com
         repeated += n > 1 ? 1 : 0;
     }
     CHECK(repeated <= 4); // only calls in flight at the kill (-j 4) may have been made twice
+}
+
+TEST_CASE("cli::tasks validate: a step evaluator's unknown parameter is reported once at its line, not per row") {
+    TempDir dir;
+    dir.write("tasks/data.jsonl", "{\"id\": \"a\", \"text\": \"one\"}\n{\"id\": \"b\", \"text\": \"two\"}\n"
+                                  "{\"id\": \"c\", \"text\": \"three\"}\n");
+    dir.write("tasks/flow.toml", "name = \"f\"\ntype = \"summarize\"\ndataset = \"data.jsonl\"\n"
+                                 "[[steps]]\nid = \"s\"\n[steps.prompt]\nuser = \"{{text}}\"\n"
+                                 "[[steps.evaluators]]\nkind = \"must_preserve\"\nfacts = [\"{{text}}\"]\n"
+                                 "threshold = 1.0\n[[evaluators]]\nkind = \"length\"\nmin_chars = 1\n");
+    auto r = run_orch({"--providers", orch::test::source_path("providers.toml"), "tasks", "validate",
+                       dir.file("tasks")});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("flow.toml:8:1: steps[0].evaluators[0]: must_preserve: unknown parameter \"threshold\"") !=
+          std::string::npos);
+    CHECK(r.err.find("data.jsonl") == std::string::npos); // not once per row
 }

@@ -9,6 +9,7 @@
 #include <orch/route/router.hpp>
 #include <orch/util/clock.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <fmt/format.h>
@@ -48,12 +49,19 @@ void check_evaluators(const std::vector<config::EvaluatorSpec>& written_list,
                 }
             }
         }
+        // A problem the suite's template has too (an unknown parameter, a bad kind) is the
+        // suite's, reported once at its line, not once per row that renders it.
+        std::vector<std::string> in_template;
+        if (written != nullptr && written->params != e.params) {
+            in_template = check_evaluator(*written, providers);
+        }
         for (const auto& what : found) {
             if (written == nullptr) {
                 problems.add(row, e.key, what);
                 continue;
             }
-            if (written->params != e.params) {
+            bool templated = std::find(in_template.begin(), in_template.end(), what) != in_template.end();
+            if (written->params != e.params && !templated) {
                 problems.add(row, e.key,
                              fmt::format("{} (the evaluator at {}, with this row's values)", what,
                                          config::format_location(e.where)));

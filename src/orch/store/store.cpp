@@ -708,12 +708,17 @@ std::map<std::pair<std::string, std::string>, double> Store::output_token_means(
 }
 
 std::vector<QualityStat> Store::quality_stats(std::optional<std::int64_t> run_id) {
-    std::string where = run_id ? "AND run_id = ?" : "";
+    // One model's answers: single-call results, and the steps of workflows scored by their own
+    // evaluators (by the step's type). A workflow's own result scores the whole chain, not a model.
+    std::string where = run_id ? "AND run_id = ?1" : "";
     SQLite::Statement st(m_impl->db,
-                         "SELECT model, task_type, count(*), avg(score), "
-                         "avg(score * score), avg(cost_usd), avg(latency_ms) FROM results "
-                         "WHERE status = 'scored' AND model IS NOT NULL AND model != '' " + where +
-                         " GROUP BY model, task_type ORDER BY model, task_type");
+                         "SELECT model, task_type, count(*), avg(score), avg(score * score), avg(cost_usd), "
+                         "avg(latency_ms) FROM ("
+                         "SELECT model, task_type, score, cost_usd, latency_ms FROM results WHERE status = 'scored' "
+                         "AND sequential_ms IS NULL AND model IS NOT NULL AND model != '' " + where +
+                         " UNION ALL SELECT model, step_type, score, cost_usd, latency_ms FROM step_results WHERE "
+                         "status = 'scored' AND model IS NOT NULL AND model != '' " + where +
+                         ") GROUP BY model, task_type ORDER BY model, task_type");
     if (run_id) {
         st.bind(1, *run_id);
     }
