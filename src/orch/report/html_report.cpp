@@ -212,15 +212,15 @@ void workflow_section(const Leaderboard& board, std::ostream& out) {
                "<th class=\"num\">cost</th><th class=\"num\">cost share</th><th class=\"num\">p50</th>"
                "<th class=\"num\">time share</th><th class=\"num\">failures began</th><th>models</th></tr></thead>"
                "\n<tbody>\n";
-        for (const StepStats* s : steps_of(board, w)) {
+        for (const StepStats& s : w.steps) {
             out << fmt::format("<tr><td class=\"name\">{}</td><td>{}</td><td class=\"num\">{}</td><td "
                                "class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
                                "class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
                                "class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
-                               h(s->step), h(s->step_type), s->checked() ? percent(s->pass_rate) : "-",
-                               s->scored > 0 ? fmt::format("{:.3f}", s->quality) : "-", s->errors, s->skipped,
-                               money(s->cost_usd), percent(s->cost_share), ms(s->latency_p50),
-                               percent(s->latency_share), s->failures_began, h(step_models(*s)));
+                               h(s.step), h(s.step_type), s.checked() ? percent(s.pass_rate) : "-",
+                               s.scored > 0 ? fmt::format("{:.3f}", s.quality) : "-", s.errors, s.skipped,
+                               money(s.cost_usd), percent(s.cost_share), ms(s.latency_p50),
+                               percent(s.latency_share), s.failures_began, h(step_models(s)));
         }
         out << "</tbody>\n</table></div>\n";
     }

@@ -129,26 +129,26 @@ ojson run_json(const Leaderboard& board) {
         wf["latency_p95_ms"] = round_to(w.latency_p95, 1);
         wf["sequential_p50_ms"] = round_to(w.sequential_p50, 1);
         ojson steps = ojson::array();
-        for (const StepStats* s : steps_of(board, w)) {
+        for (const StepStats& s : w.steps) {
             ojson st;
-            st["step"] = s->step;
-            st["type"] = s->step_type;
-            st["runs"] = s->runs;
-            st["scored"] = s->scored;
-            st["unscored"] = s->unscored;
-            st["passed"] = s->passed;
-            st["errors"] = s->errors;
-            st["skipped"] = s->skipped;
-            st["pass_rate"] = s->checked() ? ojson(round_to(s->pass_rate, 4)) : ojson(nullptr);
-            st["quality"] = s->scored > 0 ? ojson(round_to(s->quality, 4)) : ojson(nullptr);
-            st["cost_usd"] = round_to(s->cost_usd, 8);
-            st["cost_share"] = round_to(s->cost_share, 4);
-            st["latency_p50_ms"] = round_to(s->latency_p50, 1);
-            st["latency_share"] = round_to(s->latency_share, 4);
-            st["start_mean_ms"] = round_to(s->start_mean_ms, 1);
-            st["failures_began"] = s->failures_began;
+            st["step"] = s.step;
+            st["type"] = s.step_type;
+            st["runs"] = s.runs;
+            st["scored"] = s.scored;
+            st["unscored"] = s.unscored;
+            st["passed"] = s.passed;
+            st["errors"] = s.errors;
+            st["skipped"] = s.skipped;
+            st["pass_rate"] = s.checked() ? ojson(round_to(s.pass_rate, 4)) : ojson(nullptr);
+            st["quality"] = s.scored > 0 ? ojson(round_to(s.quality, 4)) : ojson(nullptr);
+            st["cost_usd"] = round_to(s.cost_usd, 8);
+            st["cost_share"] = round_to(s.cost_share, 4);
+            st["latency_p50_ms"] = round_to(s.latency_p50, 1);
+            st["latency_share"] = round_to(s.latency_share, 4);
+            st["start_mean_ms"] = round_to(s.start_mean_ms, 1);
+            st["failures_began"] = s.failures_began;
             ojson models = ojson::object();
-            for (const auto& [model, n] : s->models) {
+            for (const auto& [model, n] : s.models) {
                 models[model] = n;
             }
             st["models"] = models;

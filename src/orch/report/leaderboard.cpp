@@ -227,6 +227,7 @@ struct StepAcc {
     std::map<std::string, std::int64_t> models;
 
     void add(const store::StepRow& r) {
+        stats.step_type = r.step_type;
         stats.runs++;
         stats.cost_usd += r.cost_usd;
         start_sum += r.start_ms;
@@ -248,6 +249,29 @@ struct StepAcc {
             stats.unscored++;
         }
     }
+
+    // The step's figures, its shares taken of its workflow's summed cost and step time.
+    StepStats finish(const std::string& step, double suite_cost, double suite_latency, const WorkflowAcc& flow) {
+        StepStats s = stats;
+        s.step = step;
+        auto n = static_cast<double>(s.runs);
+        s.quality = s.scored > 0 ? score_sum / static_cast<double>(s.scored) : 0;
+        s.pass_rate = n > 0 ? static_cast<double>(s.passed) / n : 0;
+        s.start_mean_ms = n > 0 ? start_sum / n : 0;
+        s.cost_share = suite_cost > 0 ? s.cost_usd / suite_cost : 0;
+        double latency_sum = 0;
+        for (double v : latencies) {
+            latency_sum += v;
+        }
+        s.latency_share = suite_latency > 0 ? latency_sum / suite_latency : 0;
+        s.latency_p50 = util::percentile(latencies, 50);
+        s.models.assign(models.begin(), models.end());
+        std::stable_sort(s.models.begin(), s.models.end(),
+                         [](const auto& a, const auto& b) { return a.second > b.second; });
+        auto began = flow.began.find(step);
+        s.failures_began = began == flow.began.end() ? 0 : began->second;
+        return s;
+    }
 };
 
 bool overlapping(const std::vector<store::StepRow>& steps) {
@@ -263,22 +287,27 @@ bool overlapping(const std::vector<store::StepRow>& steps) {
     return false;
 }
 
-// The per-step tables and timelines: the step rows are streamed in task order, so one task's
-// steps are at hand at a time.
-void add_workflow_steps(store::Store& store, std::int64_t run_id, WorkflowAccs& flows, Leaderboard& board) {
-    std::map<std::tuple<std::string, std::string, std::string>, StepAcc> accs;
+// Each workflow's per-step table, and per suite the timeline of one task: the step rows are
+// streamed in task order, so one task's steps are at hand at a time.
+void add_workflow_steps(store::Store& store, std::int64_t run_id, const WorkflowAccs& flows, Leaderboard& board) {
+    using Key = std::tuple<std::string, std::string, std::string>; // target, suite, step
+    std::map<Key, StepAcc> accs;
     std::map<std::pair<std::string, std::string>, std::pair<double, double>> totals; // cost, latency
-    std::map<std::string, std::size_t> rank; // targets in leaderboard order
+    std::map<std::string, std::size_t, std::less<>> rank; // targets in leaderboard order
     for (std::size_t i = 0; i < board.targets.size(); ++i) {
         rank[board.targets[i].target] = i;
     }
+    auto target_rank = [&](std::string_view t) {
+        auto it = rank.find(t);
+        return it == rank.end() ? rank.size() : it->second;
+    };
     std::map<std::string, std::pair<std::size_t, Timeline>> picked; // suite -> (target rank, task)
     Timeline current;
     auto consider = [&] {
         if (current.steps.empty()) {
             return;
         }
-        std::size_t r = rank.count(current.target) ? rank[current.target] : rank.size();
+        std::size_t r = target_rank(current.target);
         auto it = picked.find(current.suite);
         bool better = it == picked.end() || r < it->second.first ||
                       (r == it->second.first && !overlapping(it->second.second.steps) && overlapping(current.steps));
@@ -290,9 +319,7 @@ void add_workflow_steps(store::Store& store, std::int64_t run_id, WorkflowAccs& 
         current.steps.clear();
     };
     store.for_each_step(run_id, [&](const store::StepRow& row) {
-        auto& acc = accs[{row.target, row.suite, row.step_id}];
-        acc.stats.step_type = row.step_type;
-        acc.add(row);
+        accs[{row.target, row.suite, row.step_id}].add(row);
         auto& total = totals[{row.target, row.suite}];
         total.first += row.cost_usd;
         total.second += row.status == "skipped" ? 0 : row.latency_ms;
@@ -310,44 +337,16 @@ void add_workflow_steps(store::Store& store, std::int64_t run_id, WorkflowAccs& 
         current.steps.push_back(std::move(kept));
     });
     consider();
-    for (auto& [key, acc] : accs) {
-        auto& [target, suite, step] = key;
-        StepStats& s = acc.stats;
-        s.target = target;
-        s.suite = suite;
-        s.step = step;
-        auto n = static_cast<double>(s.runs);
-        s.quality = s.scored > 0 ? acc.score_sum / static_cast<double>(s.scored) : 0;
-        s.pass_rate = n > 0 ? static_cast<double>(s.passed) / n : 0;
-        s.start_mean_ms = n > 0 ? acc.start_sum / n : 0;
-        const auto& total = totals[{target, suite}];
-        s.cost_share = total.first > 0 ? s.cost_usd / total.first : 0;
-        double latency_sum = 0;
-        for (double v : acc.latencies) {
-            latency_sum += v;
+    for (auto& w : board.workflows) {
+        const auto& total = totals[{w.target, w.suite}];
+        const WorkflowAcc& flow = flows.at(w.target).at(w.suite);
+        for (auto it = accs.lower_bound(Key{w.target, w.suite, ""});
+             it != accs.end() && std::get<0>(it->first) == w.target && std::get<1>(it->first) == w.suite; ++it) {
+            w.steps.push_back(it->second.finish(std::get<2>(it->first), total.first, total.second, flow));
         }
-        s.latency_share = total.second > 0 ? latency_sum / total.second : 0;
-        s.latency_p50 = util::percentile(acc.latencies, 50);
-        for (const auto& [model, count] : acc.models) {
-            s.models.emplace_back(model, count);
-        }
-        std::stable_sort(s.models.begin(), s.models.end(),
-                         [](const auto& a, const auto& b) { return a.second > b.second; });
-        auto flow = flows.find(target);
-        if (flow != flows.end()) {
-            auto wf = flow->second.find(suite);
-            if (wf != flow->second.end()) {
-                auto b = wf->second.began.find(step);
-                s.failures_began = b == wf->second.began.end() ? 0 : b->second;
-            }
-        }
-        board.steps.push_back(std::move(s));
+        std::stable_sort(w.steps.begin(), w.steps.end(),
+                         [](const StepStats& a, const StepStats& b) { return a.start_mean_ms < b.start_mean_ms; });
     }
-    auto target_rank = [&](const std::string& t) { return rank.count(t) ? rank.at(t) : rank.size(); };
-    std::stable_sort(board.steps.begin(), board.steps.end(), [&](const StepStats& a, const StepStats& b) {
-        return std::make_tuple(target_rank(a.target), std::string_view(a.suite), a.start_mean_ms) <
-               std::make_tuple(target_rank(b.target), std::string_view(b.suite), b.start_mean_ms);
-    });
     for (auto& [suite, entry] : picked) {
         board.timelines.push_back(std::move(entry.second));
     }
@@ -535,16 +534,6 @@ std::string workflow_summary(const WorkflowStats& w) {
                        w.tasks, w.failed, ms(w.latency_p50), ms(w.latency_p95), ms(w.sequential_p50));
 }
 
-std::vector<const StepStats*> steps_of(const Leaderboard& board, const WorkflowStats& w) {
-    std::vector<const StepStats*> out;
-    for (const auto& s : board.steps) {
-        if (s.target == w.target && s.suite == w.suite) {
-            out.push_back(&s);
-        }
-    }
-    return out;
-}
-
 std::vector<std::string> policy_verdicts(const Leaderboard& board) {
     const TargetStats* strongest = nullptr;
     for (const auto& t : board.targets) {
@@ -650,12 +639,12 @@ void print_table(const Leaderboard& board, std::ostream& out, const TableStyle& 
                                 "type", "pass", "quality", "errors", "skip", "cost", "share", "p50", "share",
                                 "failures began · models"))
             << "\n";
-        for (const StepStats* s : steps_of(board, w)) {
+        for (const StepStats& s : w.steps) {
             out << fmt::format("  {:<14} {:<10} {:>6} {:>7} {:>6} {:>5} {:>10} {:>6} {:>8} {:>6}  {} · {}\n",
-                               one_line(s->step, 14), s->step_type, s->checked() ? percent(s->pass_rate) : "-",
-                               s->scored > 0 ? fmt::format("{:.3f}", s->quality) : "-", s->errors, s->skipped,
-                               money(s->cost_usd), percent(s->cost_share), ms(s->latency_p50),
-                               percent(s->latency_share), s->failures_began, step_models(*s));
+                               one_line(s.step, 14), s.step_type, s.checked() ? percent(s.pass_rate) : "-",
+                               s.scored > 0 ? fmt::format("{:.3f}", s.quality) : "-", s.errors, s.skipped,
+                               money(s.cost_usd), percent(s.cost_share), ms(s.latency_p50),
+                               percent(s.latency_share), s.failures_began, step_models(s));
         }
     }
 

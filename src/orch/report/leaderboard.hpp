@@ -42,21 +42,8 @@ struct TargetStats {
     double total_cost_usd() const { return cost_usd + judge_cost_usd; }
 };
 
-// One workflow suite under one target: its tasks end to end.
-struct WorkflowStats {
-    std::string target;
-    std::string suite;
-    std::int64_t tasks = 0;
-    std::int64_t failed = 0;         // not passed: failed evaluators, unscored or an error
-    double latency_p50 = 0;          // end to end: the critical path as it ran
-    double latency_p95 = 0;
-    double sequential_p50 = 0;       // the steps' latencies summed, as if run one after another
-};
-
 // One step of a workflow suite under one target, over the run's tasks.
 struct StepStats {
-    std::string target;
-    std::string suite;
     std::string step;
     std::string step_type;
     std::int64_t runs = 0;     // step rows, skipped ones included
@@ -76,6 +63,18 @@ struct StepStats {
     std::vector<std::pair<std::string, std::int64_t>> models; // answering models, most used first
 
     bool checked() const { return scored + unscored > 0; }
+};
+
+// One workflow suite under one target: its tasks end to end, and each of its steps.
+struct WorkflowStats {
+    std::string target;
+    std::string suite;
+    std::int64_t tasks = 0;
+    std::int64_t failed = 0;         // not passed: failed evaluators, unscored or an error
+    double latency_p50 = 0;          // end to end: the critical path as it ran
+    double latency_p95 = 0;
+    double sequential_p50 = 0;       // the steps' latencies summed, as if run one after another
+    std::vector<StepStats> steps;    // in the order they ran (mean start offset)
 };
 
 // One workflow task's steps on a time axis, for the HTML report (outputs dropped).
@@ -103,10 +102,9 @@ struct Leaderboard {
     std::vector<store::ResultRow> worst;
     std::size_t worst_output_bytes = 0; // a worst output longer than this was clipped
     bool simulated = false; // the run or any of its results came from the simulated fleet
-    // Workflow suites: per target and suite, then per step in the order steps ran; and per
-    // suite one task whose steps overlapped (parallel branches), under the best target.
+    // Workflow suites, per target (in leaderboard order) and suite, each with its steps; and
+    // per suite one task whose steps overlapped (parallel branches), under the best target.
     std::vector<WorkflowStats> workflows;
-    std::vector<StepStats> steps;
     std::vector<Timeline> timelines;
 };
 
@@ -133,8 +131,6 @@ std::string route_rule(const store::ResultRow& row);
 std::string step_models(const StepStats& s);
 // "36 tasks, 5 failed; end to end p50 1.23s (p95 2.10s) against 2.40s one step after another".
 std::string workflow_summary(const WorkflowStats& w);
-// The step rows of one workflow suite under one target, in the order the steps ran.
-std::vector<const StepStats*> steps_of(const Leaderboard& board, const WorkflowStats& w);
 
 inline constexpr const char* k_simulated_note =
     "SIMULATED: these results come from orch's built-in simulated fleet, not from real models.";

@@ -86,12 +86,12 @@ void print_run(const Leaderboard& board, std::ostream& out) {
         out << "| step | type | pass | quality | errors | skipped | cost | cost share | p50 | time share | "
                "failures began | models |\n";
         out << "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|\n";
-        for (const StepStats* s : steps_of(board, w)) {
-            out << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", md_cell(s->step),
-                               md_cell(s->step_type), s->checked() ? percent(s->pass_rate) : "-",
-                               s->scored > 0 ? fmt::format("{:.3f}", s->quality) : "-", s->errors, s->skipped,
-                               money(s->cost_usd), percent(s->cost_share), ms(s->latency_p50),
-                               percent(s->latency_share), s->failures_began, md_cell(step_models(*s)));
+        for (const StepStats& s : w.steps) {
+            out << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", md_cell(s.step),
+                               md_cell(s.step_type), s.checked() ? percent(s.pass_rate) : "-",
+                               s.scored > 0 ? fmt::format("{:.3f}", s.quality) : "-", s.errors, s.skipped,
+                               money(s.cost_usd), percent(s.cost_share), ms(s.latency_p50),
+                               percent(s.latency_share), s.failures_began, md_cell(step_models(s)));
         }
         out << "\n";
     }
