@@ -233,6 +233,32 @@ std::string quality_cost_scatter(const std::vector<ScatterPoint>& points) {
     return s;
 }
 
+// A horizontal axis in milliseconds over [0, hi]: hi (already padded) rounded up to whole tick
+// steps, with the grid lines, tick labels, axis line and label drawn over rows top..bottom.
+struct MsAxis {
+    double left = 0;
+    double width = 0;
+    double hi = 1000;
+    double step = 200;
+
+    MsAxis(double max_ms, double left_x, double plot_width, int ticks) : left(left_x), width(plot_width) {
+        hi = max_ms <= 0 ? 1000 : max_ms;
+        step = nice_step(hi, ticks);
+        hi = std::ceil(hi / step) * step;
+    }
+    double x(double v) const { return left + std::clamp(v, 0.0, hi) / hi * width; }
+    std::string draw(double top, double bottom, double label_y, const std::string& label) const {
+        std::string s;
+        for (double v = 0; v <= hi + 1e-9; v += step) {
+            s += line(x(v), top, x(v), bottom, "class=\"grid\"");
+            s += text(x(v), bottom + 18, ms(v), "text-anchor=\"middle\" class=\"tick\"");
+        }
+        s += line(left, bottom, left + width, bottom, "class=\"axis\"");
+        s += text(left + width / 2, label_y, label, "text-anchor=\"middle\" class=\"axis-label\"");
+        return s;
+    }
+};
+
 std::string workflow_timeline(const std::string& title, const std::vector<TimelineBar>& bars) {
     double label_w = 0;
     double detail_w = 0;
@@ -250,29 +276,19 @@ std::string workflow_timeline(const std::string& title, const std::vector<Timeli
     const double plot_w = 460;
     const double width = left + plot_w + right;
     const double height = top + row * static_cast<double>(std::max<std::size_t>(bars.size(), 1)) + bottom;
-    hi = hi <= 0 ? 1000 : hi * 1.05;
-    double step = nice_step(hi, 6);
-    hi = std::ceil(hi / step) * step;
-    auto x_of = [&](double v) { return left + std::clamp(v, 0.0, hi) / hi * plot_w; };
+    MsAxis axis(hi * 1.05, left, plot_w, 6);
 
     std::string s = svg_open(width, height, title);
     double plot_bottom = top + row * static_cast<double>(bars.size());
-    for (double v = 0; v <= hi + 1e-9; v += step) {
-        double x = x_of(v);
-        s += line(x, top, x, plot_bottom, "class=\"grid\"");
-        s += text(x, plot_bottom + 18, ms(v), "text-anchor=\"middle\" class=\"tick\"");
-    }
-    s += line(left, plot_bottom, left + plot_w, plot_bottom, "class=\"axis\"");
-    s += text(left + plot_w / 2, height - 10, "time since the task started",
-              "text-anchor=\"middle\" class=\"axis-label\"");
+    s += axis.draw(top, plot_bottom, height - 10, "time since the task started");
     for (std::size_t i = 0; i < bars.size(); ++i) {
         const auto& b = bars[i];
         double cy = top + row * (static_cast<double>(i) + 0.5);
         s += text(left - 10, cy + 4, b.label, "text-anchor=\"end\" class=\"row-label\"");
         bool bad = b.status == "error" || b.status == "unscored" || !b.passed;
         std::string color = b.status == "skipped" ? "#d1d9e0" : bad ? "#cf222e" : series_color(0);
-        double x0 = x_of(b.start_ms);
-        double w = std::max(2.0, x_of(b.end_ms) - x0);
+        double x0 = axis.x(b.start_ms);
+        double w = std::max(2.0, axis.x(b.end_ms) - x0);
         s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" rx=\"3\" "
                          "class=\"step-bar\"><title>{}: {} to {}</title></rect>\n",
                          num(x0), num(cy - 9), num(w), num(18.0), color, html_escape(b.label), ms(b.start_ms),
@@ -301,45 +317,35 @@ std::string latency_boxes(const std::vector<LatencyBox>& boxes) {
     for (const auto& b : boxes) {
         hi = std::max(hi, b.p95);
     }
-    hi = hi <= 0 ? 1000 : hi * 1.08;
-    double step = nice_step(hi, 5);
-    hi = std::ceil(hi / step) * step;
-    auto x_of = [&](double v) { return left + std::clamp(v, 0.0, hi) / hi * plot_w; };
+    MsAxis axis(hi * 1.08, left, plot_w, 5);
+    hi = axis.hi;
 
     std::string s =
         svg_open(width, height, "Latency per target: box p25 to p75, bar at p50, whiskers to p95");
     double plot_bottom = top + row * static_cast<double>(boxes.size());
-    for (double v = 0; v <= hi + 1e-9; v += step) {
-        double x = x_of(v);
-        s += line(x, top, x, plot_bottom, "class=\"grid\"");
-        s += text(x, plot_bottom + 18, ms(v), "text-anchor=\"middle\" class=\"tick\"");
-    }
-    s += line(left, plot_bottom, left + plot_w, plot_bottom, "class=\"axis\"");
-    s += text(left + plot_w / 2, height - 10,
-              "latency per task (whiskers: min to p95; dot or arrow: max)",
-              "text-anchor=\"middle\" class=\"axis-label\"");
+    s += axis.draw(top, plot_bottom, height - 10, "latency per task (whiskers: min to p95; dot or arrow: max)");
     for (std::size_t i = 0; i < boxes.size(); ++i) {
         const auto& b = boxes[i];
         double cy = top + row * (static_cast<double>(i) + 0.5);
         std::string color = series_color(b.color);
         s += text(left - 10, cy + 4, b.label, "text-anchor=\"end\" class=\"row-label\"");
-        s += line(x_of(b.min), cy, x_of(b.p95), cy,
+        s += line(axis.x(b.min), cy, axis.x(b.p95), cy,
                   fmt::format("stroke=\"{}\" class=\"whisker\"", color));
-        s += line(x_of(b.min), cy - 6, x_of(b.min), cy + 6,
+        s += line(axis.x(b.min), cy - 6, axis.x(b.min), cy + 6,
                   fmt::format("stroke=\"{}\" class=\"whisker\"", color));
-        s += line(x_of(b.p95), cy - 6, x_of(b.p95), cy + 6,
+        s += line(axis.x(b.p95), cy - 6, axis.x(b.p95), cy + 6,
                   fmt::format("stroke=\"{}\" class=\"whisker\"", color));
         s += fmt::format(
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" class=\"box\"/>\n",
-            num(x_of(b.p25)), num(cy - 10), num(std::max(1.0, x_of(b.p75) - x_of(b.p25))),
+            num(axis.x(b.p25)), num(cy - 10), num(std::max(1.0, axis.x(b.p75) - axis.x(b.p25))),
             num(20.0), color);
-        s += line(x_of(b.p50), cy - 10, x_of(b.p50), cy + 10, "class=\"median\"");
+        s += line(axis.x(b.p50), cy - 10, axis.x(b.p50), cy + 10, "class=\"median\"");
         if (b.max > b.p95 && b.max <= hi) {
             s +=
                 fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\" class=\"outlier\"/>\n",
-                            num(x_of(b.max)), num(cy), color);
+                            num(axis.x(b.max)), num(cy), color);
         } else if (b.max > hi) { // off the axis: an arrowhead at its edge
-            double x = x_of(hi);
+            double x = axis.x(hi);
             s += fmt::format("<path d=\"M{},{} L{},{} L{},{} Z\" fill=\"{}\" "
                              "class=\"outlier\"><title>max {}</title>"
                              "</path>\n",
