@@ -241,6 +241,15 @@ TEST_CASE("cli::route --workflow: one instance through the policy, the final out
                            "a=b", "hello"});
     CHECK(stray.exit_code == 2);
     CHECK(stray.err.find("--var gives a workflow's inputs") != std::string::npos);
+    dir.write("pinned/data.jsonl", "{\"id\": \"a\", \"text\": \"one\"}\n");
+    std::string pinned = dir.write("pinned/flow.toml", "name = \"p\"\ntype = \"summarize\"\ndataset = \"data.jsonl\"\n"
+                                                       "[[steps]]\nid = \"s\"\nmodel = \"nope\"\n[steps.prompt]\n"
+                                                       "user = \"{{text}}\"\n[[evaluators]]\nkind = \"length\"\n"
+                                                       "min_chars = 1\n");
+    auto unknown = run_orch({"--providers", orch::test::source_path("providers.toml"), "--db", db, "route",
+                             "--workflow", pinned, "--var", "text=x"});
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.err.find("flow.toml:6:9: steps[0].model: no model named \"nope\"") != std::string::npos);
     auto bad_json = run_orch(with({}), "", "[1, 2]");
     CHECK(bad_json.exit_code == 2);
     CHECK(bad_json.err.find("stdin: expected a JSON object of the workflow's inputs, got array") != std::string::npos);

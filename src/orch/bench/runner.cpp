@@ -94,10 +94,10 @@ void check_task_evaluators(const config::Suite& suite, const config::Task& task,
     }
 }
 
-// A workflow's per-step models and policies, resolved once for the run; a row's override is
-// checked at its row.
+} // namespace
+
 void check_step_routes(const config::ProvidersConfig& providers, const config::Suite& suite, const config::Task* task,
-                       BenchPlan& plan, config::Problems& problems) {
+                       StepPolicies& policies, config::Problems& problems) {
     for (std::size_t i = 0; i < suite.steps.size(); ++i) {
         const auto& spec = suite.steps[i];
         const std::string& model = task != nullptr ? task->steps[i].model : spec.model;
@@ -111,17 +111,15 @@ void check_step_routes(const config::ProvidersConfig& providers, const config::S
         if (!model.empty() && providers.find_model(model) == nullptr) {
             problems.add(at, key + ".model", fmt::format("no model named \"{}\" in [models] of {}", model, providers.path));
         }
-        if (!policy.empty() && plan.step_policies.count(policy) == 0) {
+        if (!policy.empty() && policies.count(policy) == 0) {
             try {
-                plan.step_policies[policy] = std::make_shared<const config::Policy>(config::resolve_policy(providers, policy));
+                policies[policy] = std::make_shared<const config::Policy>(config::resolve_policy(providers, policy));
             } catch (const Error& e) {
                 problems.add(at, key + ".policy", e.what());
             }
         }
     }
 }
-
-} // namespace
 
 BenchPlan plan_bench(const config::ProvidersConfig& providers, const BenchOptions& options) {
     BenchPlan plan;
@@ -171,13 +169,13 @@ BenchPlan plan_bench(const config::ProvidersConfig& providers, const BenchOption
         std::int64_t rows = 0;
         std::set<std::string> reported;
         if (!providers.models.empty()) {
-            check_step_routes(providers, suite, nullptr, plan, problems);
+            check_step_routes(providers, suite, nullptr, plan.step_policies, problems);
         }
         while (reader.next(task, problems)) {
             ++rows;
             check_task_evaluators(suite, task, providers.models.empty() ? nullptr : &providers, problems, reported);
             if (!providers.models.empty()) {
-                check_step_routes(providers, suite, &task, plan, problems);
+                check_step_routes(providers, suite, &task, plan.step_policies, problems);
             }
         }
         if (rows == 0) {

@@ -42,13 +42,21 @@ struct Target {
     std::shared_ptr<const config::Policy> policy; // a policy target
 };
 
+// Policies named by workflow steps (`policy = "…"`), by the name written.
+using StepPolicies = std::map<std::string, std::shared_ptr<const config::Policy>>;
+
+// A workflow's pinned step models and step policies checked against providers.toml, each named
+// policy resolved into `policies`. With `task` null the suite's own steps are checked at their
+// lines; with a row, only what the row's overrides changed, at the row.
+void check_step_routes(const config::ProvidersConfig& providers, const config::Suite& suite, const config::Task* task,
+                       StepPolicies& policies, config::Problems& problems);
+
 // Everything a run needs, loaded and checked before anything is written.
 struct BenchPlan {
     std::vector<config::Suite> suites;
     std::vector<Target> targets;
     std::int64_t tasks = 0; // dataset rows over all suites
-    // Policies named by workflow steps (`policy = "…"`), by the name written.
-    std::map<std::string, std::shared_ptr<const config::Policy>> step_policies;
+    StepPolicies step_policies;
 };
 
 // Loads every suite and dataset and checks every row and evaluator; throws

@@ -22,7 +22,7 @@ struct StepDone {
 
 SingleWorkflowResult run_single_workflow(const config::ProvidersConfig& providers, provider::ProviderSet& set,
                                          route::Router& router, const config::Policy& policy,
-                                         const std::map<std::string, config::Policy>& step_policies,
+                                         const StepPolicies& step_policies,
                                          std::shared_ptr<const config::Task> task, const std::string& request_id,
                                          std::uint64_t seed) {
     for (const auto& spec : task->steps) { // checked before any call, so no callback outlives this frame
@@ -51,7 +51,7 @@ SingleWorkflowResult run_single_workflow(const config::ProvidersConfig& provider
         cv.notify_one();
     };
     auto policy_of = [&](const config::StepTask& spec) -> const config::Policy& {
-        return spec.policy.empty() ? policy : step_policies.at(spec.policy);
+        return spec.policy.empty() ? policy : *step_policies.at(spec.policy);
     };
     auto launch_ready = [&] {
         for (std::size_t step : flow.take_ready(util::monotonic_ms())) {

@@ -3,6 +3,7 @@
 // WorkflowTask state machine the runner drives, with each step routed through the policy by
 // its own type, tags and sensitivity (or its own policy, or its pinned model), steps started
 // as soon as their inputs have answered. Nothing is written here; the caller records.
+#include <orch/bench/runner.hpp>
 #include <orch/bench/workflow.hpp>
 #include <orch/config/policy.hpp>
 #include <orch/config/providers.hpp>
@@ -23,12 +24,13 @@ struct SingleWorkflowResult {
     std::vector<store::RouteLogEntry> route_log; // one entry per routed step
 };
 
-// Runs every step of `task` and returns once all are done (answered, failed or skipped). Step
-// policies named by `[[steps]] policy` must be in `step_policies`; pinned models must exist in
-// `providers`. A step's own evaluators score it when it has any (judges are not called).
+// Runs every step of `task` and returns once all are done (answered, failed or skipped). The
+// step policies and pinned models are those check_step_routes resolved (a missing one throws
+// orch::Error(config) before any call). A step's own evaluators score it when it has any
+// (judges are not called).
 SingleWorkflowResult run_single_workflow(const config::ProvidersConfig& providers, provider::ProviderSet& set,
                                          route::Router& router, const config::Policy& policy,
-                                         const std::map<std::string, config::Policy>& step_policies,
+                                         const StepPolicies& step_policies,
                                          std::shared_ptr<const config::Task> task, const std::string& request_id,
                                          std::uint64_t seed);
 

@@ -267,19 +267,10 @@ void run_route_workflow(Context& ctx, const RouteArgs& a, bool prompt_given) {
     config::Problems problems;
     auto task = std::make_shared<config::Task>();
     config::resolve_row(suite, row, config::Location{a.vars.empty() ? "stdin" : "--var", 0, 0}, *task, problems);
-    std::map<std::string, config::Policy> step_policies;
-    for (const auto& step : task->steps) {
-        if (!step.model.empty() && providers.find_model(step.model) == nullptr) {
-            problems.add(suite.where, "steps." + step.id + ".model",
-                         fmt::format("no model named \"{}\" in [models] of {}", step.model, providers.path));
-        }
-        if (!step.policy.empty() && step_policies.count(step.policy) == 0) {
-            try {
-                step_policies.emplace(step.policy, config::resolve_policy(providers, step.policy));
-            } catch (const Error& e) {
-                problems.add(suite.where, "steps." + step.id + ".policy", e.what());
-            }
-        }
+    bench::StepPolicies step_policies;
+    bench::check_step_routes(providers, suite, nullptr, step_policies, problems);
+    if (task->steps.size() == suite.steps.size()) { // the row resolved: check what its overrides change
+        bench::check_step_routes(providers, suite, task.get(), step_policies, problems);
     }
     problems.throw_if_any();
 
