@@ -158,7 +158,15 @@ TEST_CASE("cli::report workflow: per-step table, where failures began, a timelin
     auto why = run_orch({"--providers", orch::test::source_path("providers.toml"), "--db", db, "route",
                              "--explain", "--type", "extract", "--json", "Extract the company"});
     REQUIRE(why.exit_code == 0);
-    CHECK(why.out.find("\"n\": 12,") != std::string::npos); // lead-flow's 12 extract steps under sim-small
+    std::map<std::string, std::int64_t> evidence;
+    auto decision = nlohmann::json::parse(why.out);
+    for (const auto& c : decision["candidates"]) {
+        evidence[c["model"].get<std::string>()] = c["n"].get<std::int64_t>();
+    }
+    CHECK(evidence["sim-small"] == 12); // lead-flow's 12 extract steps under sim-small
+    // and the 12 the policy sent to sim-frontier: its workflow results, which name no one model,
+    // give no evidence; only its steps do
+    CHECK(evidence["sim-frontier"] == 12);
     CHECK(sql(db, "select count(*) from step_results where model = 'sim-small' and step_type = 'extract' and "
                   "status = 'scored'") == "12\n");
     auto diff_table = run_orch(args({"diff", "1", "2"}));
