@@ -258,10 +258,32 @@ TEST_CASE("cli::route --workflow: one instance through the policy, the final out
                              "--workflow", pinned, "--var", "text=x"});
     CHECK(unknown.exit_code == 2);
     CHECK(unknown.err.find("flow.toml:6:9: steps[0].model: no model named \"nope\"") != std::string::npos);
+    // A step that fails after every fallback skips what needs it; no final output is exit 3,
+    // and the trace still says which step failed and why.
+    std::string overflow = dir.write("overflow/flow.toml",
+                                     "name = \"o\"\ntype = \"summarize\"\ndataset = \"data.jsonl\"\n"
+                                     "[[steps]]\nid = \"first\"\nmodel = \"sim-small\"\n[steps.prompt]\n"
+                                     "user = \"{{text}}\"\n[[steps]]\nid = \"second\"\n[steps.prompt]\n"
+                                     "user = \"{{steps.first.output}}\"\n[[evaluators]]\nkind = \"length\"\n"
+                                     "min_chars = 1\n");
+    dir.write("overflow/data.jsonl", "{\"id\": \"a\", \"text\": \"one\"}\n");
+    std::string words;
+    for (int i = 0; i < 40000; ++i) {
+        words += "word ";
+    }
+    auto failed = run_orch({"--providers", orch::test::source_path("providers.toml"), "--db", db, "route",
+                            "--workflow", overflow, "--json"},
+                           "", nlohmann::json{{"text", words}}.dump());
+    CHECK(failed.exit_code == 3);
+    CHECK(failed.err.find("final step second: skipped (upstream step first failed)") != std::string::npos);
+    auto trace = nlohmann::json::parse(failed.out);
+    CHECK(trace["outcome"] == "error");
+    CHECK(trace["steps"][0]["status"] == "error");
+    CHECK(trace["steps"][1]["status"] == "skipped");
     auto bad_json = run_orch(with({}), "", "[1, 2]");
     CHECK(bad_json.exit_code == 2);
     CHECK(bad_json.err.find("stdin: expected a JSON object of the workflow's inputs, got array") != std::string::npos);
-    CHECK(sql(db, "select count(*) from route_log") == "8\n"); // nothing more was called
+    CHECK(sql(db, "select count(*) from route_log") == "8\n"); // nothing routed for the bad inputs
 }
 
 TEST_CASE("crash::a workflow run killed with SIGKILL resumes at the step: no completed step is called again") {
