@@ -35,7 +35,6 @@ DiffResult diff_result_from(const store::ResultRow& row) {
             sr.step = id;
             sr.model = st.value("model", "");
             sr.rule = st.value("rule", "");
-            sr.status = st.value("status", "");
             if (st.contains("passed") && st["passed"].is_boolean()) {
                 sr.passed = st["passed"].get<bool>();
             }

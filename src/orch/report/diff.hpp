@@ -17,7 +17,6 @@ struct StepRoute {
     std::string step;
     std::string model;  // "" when it never answered
     std::string rule;   // the policy rule ("" for a model target)
-    std::string status; // scored | unscored | answered | error | skipped
     std::optional<bool> passed;
 };
 
