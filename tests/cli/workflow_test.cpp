@@ -382,3 +382,23 @@ TEST_CASE("cli::tasks validate: a step evaluator's unknown parameter is reported
           std::string::npos);
     CHECK(r.err.find("data.jsonl") == std::string::npos); // not once per row
 }
+
+TEST_CASE("cli::bench workflow: a step pinned to a real model makes a policy run not simulated") {
+    TempDir dir;
+    std::string providers = dir.write("providers.toml",
+                                      orch::test::read_text(orch::test::source_path("providers.toml")) +
+                                          "\n[providers.echo]\nprotocol = \"command\"\ncommand = [\"cat\"]\n\n"
+                                          "[models.echo]\nprovider = \"echo\"\nid = \"echo\"\ninput_per_mtok = 0\n"
+                                          "output_per_mtok = 0\ncontext_window = 8192\n");
+    dir.write("tasks/data.jsonl", "{\"id\": \"a\", \"text\": \"one\"}\n");
+    dir.write("tasks/flow.toml", "name = \"e\"\ntype = \"summarize\"\ndataset = \"data.jsonl\"\n[[steps]]\nid = \"s\"\n"
+                                 "model = \"echo\"\n[steps.prompt]\nuser = \"{{text}}\"\n[[evaluators]]\n"
+                                 "kind = \"length\"\nmin_chars = 1\n");
+    std::string db = dir.file("e.db");
+    auto r = run_orch({"--providers", providers, "--db", db, "bench", "--suite", dir.file("tasks"), "-t",
+                       "policy:default"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(sql(db, "select simulated from runs") == "0\n"); // the step's call went to a real process
+    CHECK(r.out.find("SIMULATED") == std::string::npos);
+    CHECK(sql(db, "select model from step_results") == "echo\n");
+}

@@ -383,18 +383,41 @@ store::ResultRow make_row(std::int64_t run_id, const Work& w, const provider::Ou
 
 namespace {
 
-// Whether every target (each model, and every model a policy may call) is simulated.
+// Whether every target (each model, and every model a policy may call) is simulated; under a
+// policy target, so must be the models workflow steps pin and the models their own policies call.
 bool all_simulated(const config::ProvidersConfig& providers, const BenchPlan& plan) {
+    auto simulated = [&](const std::string& name) {
+        const auto* model = providers.find_model(name);
+        return model != nullptr && providers.provider_of(*model).protocol == "sim";
+    };
+    bool routed = false;
     for (const auto& t : plan.targets) {
         if (t.model != nullptr) {
-            if (providers.provider_of(*t.model).protocol != "sim") {
+            if (!simulated(t.model->name)) {
                 return false;
             }
             continue;
         }
+        routed = true;
         for (const auto& m : config::policy_models(*t.policy)) {
-            const auto* model = providers.find_model(m);
-            if (model == nullptr || providers.provider_of(*model).protocol != "sim") {
+            if (!simulated(m)) {
+                return false;
+            }
+        }
+    }
+    if (!routed) {
+        return true; // a model target's calls all go to that model, steps included
+    }
+    for (const auto& suite : plan.suites) {
+        for (const auto& step : suite.steps) {
+            if (!step.model.empty() && !simulated(step.model)) {
+                return false;
+            }
+        }
+    }
+    for (const auto& [name, policy] : plan.step_policies) {
+        for (const auto& m : config::policy_models(*policy)) {
+            if (!simulated(m)) {
                 return false;
             }
         }
@@ -553,7 +576,7 @@ class BenchRun {
     }
 
     // A workflow task: its state machine, and its first steps queued for a slot.
-    void start_flow(Work w) {
+    void start_flow(Work w, std::size_t width) {
         std::uint64_t id = m_next_flow++;
         store::StepRow identity;
         identity.run_id = m_outcome.run_id;
@@ -562,7 +585,6 @@ class BenchRun {
         identity.target = w.target->name;
         identity.repeat = w.repeat;
         auto restored = m_restored.find(store::work_key(identity.suite, identity.task_id, identity.target, w.repeat));
-        std::size_t width = parallel_width(*w.task);
         m_reserved += width;
         Flow f{w, std::make_unique<WorkflowTask>(w.task, identity,
                                                  restored == m_restored.end() ? nullptr : &restored->second),
@@ -759,12 +781,12 @@ class BenchRun {
                 // A workflow starts once the slots for its widest stage are free, so that its
                 // parallel steps run side by side rather than wait for each other's slots: what a
                 // task's end-to-end latency measures is the workflow, not the bench's queue.
-                auto jobs = static_cast<std::size_t>(m_options.jobs);
-                if (!m_flows.empty() && m_reserved + parallel_width(*w.task) > jobs) {
+                std::size_t width = parallel_width(*w.task);
+                if (!m_flows.empty() && m_reserved + width > static_cast<std::size_t>(m_options.jobs)) {
                     m_held = std::move(w);
                     break;
                 }
-                start_flow(std::move(w));
+                start_flow(std::move(w), width);
                 drain_steps();
             } else if (w.target->model == nullptr || has_room(*w.target->model)) {
                 launch(std::move(w));
