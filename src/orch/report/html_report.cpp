@@ -207,20 +207,20 @@ void workflow_section(const Leaderboard& board, std::ostream& out) {
     for (const auto& w : board.workflows) {
         out << fmt::format("<h3>Workflow {} under {}</h3>\n<p class=\"meta\">{}</p>\n", h(w.suite), h(w.target),
                            h(workflow_summary(w)));
-        out << "<div class=\"table-wrap\"><table>\n<thead><tr><th>step</th><th>type</th><th class=\"num\">pass</th>"
-               "<th class=\"num\">quality</th><th class=\"num\">errors</th><th class=\"num\">skipped</th>"
-               "<th class=\"num\">cost</th><th class=\"num\">cost share</th><th class=\"num\">p50</th>"
-               "<th class=\"num\">time share</th><th class=\"num\">failures began</th><th>models</th></tr></thead>"
-               "\n<tbody>\n";
+        out << "<div class=\"table-wrap\"><table>\n<thead><tr>";
+        for (std::size_t i = 0; i < k_step_columns.size(); ++i) {
+            bool text = i < 2 || i + 1 == k_step_columns.size(); // step, type, models; the rest are numbers
+            out << (text ? "<th>" : "<th class=\"num\">") << k_step_columns[i] << "</th>";
+        }
+        out << "</tr></thead>\n<tbody>\n";
         for (const StepStats& s : w.steps) {
-            out << fmt::format("<tr><td class=\"name\">{}</td><td>{}</td><td class=\"num\">{}</td><td "
-                               "class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
-                               "class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
-                               "class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
-                               h(s.step), h(s.step_type), s.checked() ? percent(s.pass_rate) : "-",
-                               s.scored > 0 ? fmt::format("{:.3f}", s.quality) : "-", s.errors, s.skipped,
-                               money(s.cost_usd), percent(s.cost_share), ms(s.latency_p50),
-                               percent(s.latency_share), s.failures_began, h(step_models(s)));
+            auto cells = step_cells(s);
+            out << "<tr>";
+            for (std::size_t i = 0; i < cells.size(); ++i) {
+                out << (i == 0 ? "<td class=\"name\">" : i == 1 || i + 1 == cells.size() ? "<td>" : "<td class=\"num\">")
+                    << h(cells[i]) << "</td>";
+            }
+            out << "</tr>\n";
         }
         out << "</tbody>\n</table></div>\n";
     }

@@ -521,12 +521,23 @@ std::string score_text(const store::ResultRow& r) {
 
 } // namespace
 
-std::string step_models(const StepStats& s) {
-    std::string out;
+std::array<std::string, 12> step_cells(const StepStats& s) {
+    std::string models;
     for (const auto& [model, n] : s.models) {
-        out += fmt::format("{}{} {}", out.empty() ? "" : ", ", model, n);
+        models += fmt::format("{}{} {}", models.empty() ? "" : ", ", model, n);
     }
-    return out.empty() ? "-" : out;
+    return {s.step,
+            s.step_type,
+            s.checked() ? percent(s.pass_rate) : "-",
+            s.scored > 0 ? fmt::format("{:.3f}", s.quality) : "-",
+            std::to_string(s.errors),
+            std::to_string(s.skipped),
+            money(s.cost_usd),
+            percent(s.cost_share),
+            ms(s.latency_p50),
+            percent(s.latency_share),
+            std::to_string(s.failures_began),
+            models.empty() ? "-" : models};
 }
 
 std::string workflow_summary(const WorkflowStats& w) {
@@ -640,11 +651,9 @@ void print_table(const Leaderboard& board, std::ostream& out, const TableStyle& 
                                 "failures began · models"))
             << "\n";
         for (const StepStats& s : w.steps) {
+            auto c = step_cells(s);
             out << fmt::format("  {:<14} {:<10} {:>6} {:>7} {:>6} {:>5} {:>10} {:>6} {:>8} {:>6}  {} · {}\n",
-                               one_line(s.step, 14), s.step_type, s.checked() ? percent(s.pass_rate) : "-",
-                               s.scored > 0 ? fmt::format("{:.3f}", s.quality) : "-", s.errors, s.skipped,
-                               money(s.cost_usd), percent(s.cost_share), ms(s.latency_p50),
-                               percent(s.latency_share), s.failures_began, step_models(s));
+                               one_line(c[0], 14), c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]);
         }
     }
 

@@ -4,6 +4,7 @@
 #include <orch/store/store.hpp>
 #include <orch/util/stats.hpp>
 
+#include <array>
 #include <iosfwd>
 #include <map>
 #include <string>
@@ -127,8 +128,14 @@ std::string result_label(const store::ResultRow& row);
 // The route rule of a policy target's result ("" for a plain model target).
 std::string route_rule(const store::ResultRow& row);
 
-// "sim-small 30, sim-mid 6": the models that answered a step, most used first.
-std::string step_models(const StepStats& s);
+// A step's row as every table format shows it, one cell a column in k_step_columns' order:
+// step, type, pass rate ("-" without checks), quality ("-" unscored), errors, skipped, cost,
+// its share, latency p50, its share, failures began, and the models ("sim-small 30, sim-mid 6",
+// most used first). Plain text: each format escapes the cells for itself.
+inline constexpr std::array<const char*, 12> k_step_columns = {
+    "step", "type", "pass", "quality", "errors", "skipped", "cost", "cost share", "p50", "time share",
+    "failures began", "models"};
+std::array<std::string, 12> step_cells(const StepStats& s);
 // "36 tasks, 5 failed; end to end p50 1.23s (p95 2.10s) against 2.40s one step after another".
 std::string workflow_summary(const WorkflowStats& w);
 

@@ -83,15 +83,19 @@ void print_run(const Leaderboard& board, std::ostream& out) {
     for (const auto& w : board.workflows) {
         out << fmt::format("### Workflow {} under {}\n\n{}\n\n", md_cell(w.suite), md_cell(w.target),
                            md_cell(workflow_summary(w), 200));
-        out << "| step | type | pass | quality | errors | skipped | cost | cost share | p50 | time share | "
-               "failures began | models |\n";
-        out << "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|\n";
+        out << "|";
+        for (const char* column : k_step_columns) {
+            out << " " << column << " |";
+        }
+        out << "\n|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|\n";
         for (const StepStats& s : w.steps) {
-            out << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", md_cell(s.step),
-                               md_cell(s.step_type), s.checked() ? percent(s.pass_rate) : "-",
-                               s.scored > 0 ? fmt::format("{:.3f}", s.quality) : "-", s.errors, s.skipped,
-                               money(s.cost_usd), percent(s.cost_share), ms(s.latency_p50),
-                               percent(s.latency_share), s.failures_began, md_cell(step_models(s)));
+            auto cells = step_cells(s);
+            out << "|";
+            for (std::size_t i = 0; i < cells.size(); ++i) {
+                bool text = i < 2 || i + 1 == cells.size(); // names; the figures are written as they are
+                out << " " << (text ? md_cell(cells[i]) : cells[i]) << " |";
+            }
+            out << "\n";
         }
         out << "\n";
     }
