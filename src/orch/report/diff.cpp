@@ -176,8 +176,7 @@ class StepTally {
                 move = fmt::format("{} → {}", sa.model.empty() ? "(none)" : sa.model,
                                    sb.model.empty() ? "(none)" : sb.model);
             } else if (!sa.rule.empty() && !sb.rule.empty() && sa.rule != sb.rule) { // both policies
-                move = fmt::format("{} (rule {} → {})", sa.model, sa.rule.empty() ? "-" : sa.rule,
-                                   sb.rule.empty() ? "-" : sb.rule);
+                move = fmt::format("{} (rule {} → {})", sa.model, sa.rule, sb.rule);
             }
             if (!move.empty()) {
                 e.diff.route_changes++;
