@@ -63,9 +63,23 @@ std::string ResponseCache::key(const config::ModelConfig& model, const Request& 
                         {"seed", request.seed}, {"key", request.key}};
     nlohmann::json msgs = nlohmann::json::array();
     for (const auto& m : request.messages) {
-        msgs.push_back({m.role, m.content});
+        nlohmann::json msg = {m.role, m.content};
+        for (const auto& c : m.tool_calls) {
+            msg.push_back({c.id, c.name, c.arguments});
+        }
+        if (!m.tool_call_id.empty()) {
+            msg.push_back({{"tool_call_id", m.tool_call_id}, {"is_error", m.is_error}});
+        }
+        msgs.push_back(std::move(msg));
     }
     j["messages"] = std::move(msgs);
+    if (!request.tools.empty()) {
+        nlohmann::json tools = nlohmann::json::array();
+        for (const auto& t : request.tools) {
+            tools.push_back({t.name, t.description, t.parameters});
+        }
+        j["tools"] = std::move(tools);
+    }
     if (request.params.temperature) {
         j["temperature"] = *request.params.temperature;
     }
@@ -94,6 +108,11 @@ std::optional<Completion> ResponseCache::get(const config::ModelConfig& model, c
     m_saved_usd += hit->cost_usd;
     Completion c;
     c.text = std::move(hit->text);
+    if (hit->tool_calls.is_array()) {
+        for (const auto& t : hit->tool_calls) {
+            c.tool_calls.push_back(ToolCall{t.value("id", ""), t.value("name", ""), t.value("arguments", "")});
+        }
+    }
     c.usage.input_tokens = hit->input_tokens;
     c.usage.output_tokens = hit->output_tokens;
     c.usage.cached_input_tokens = hit->cached_input_tokens;
@@ -111,6 +130,12 @@ std::optional<Completion> ResponseCache::get(const config::ModelConfig& model, c
 void ResponseCache::put(const std::string& key, const config::ModelConfig& model, const Completion& c) {
     store::CachedResponse r;
     r.text = c.text;
+    if (!c.tool_calls.empty()) {
+        r.tool_calls = nlohmann::json::array();
+        for (const auto& t : c.tool_calls) {
+            r.tool_calls.push_back({{"id", t.id}, {"name", t.name}, {"arguments", t.arguments}});
+        }
+    }
     r.input_tokens = c.usage.input_tokens;
     r.output_tokens = c.usage.output_tokens;
     r.cached_input_tokens = c.usage.cached_input_tokens;

@@ -2,7 +2,9 @@
 #include <orch/bench/judging.hpp>
 #include <orch/bench/response_cache.hpp>
 #include <orch/bench/scoring.hpp>
+#include <orch/bench/agent.hpp>
 #include <orch/bench/workflow.hpp>
+#include <orch/config/agent.hpp>
 #include <orch/config/recorded.hpp>
 #include <orch/core/error.hpp>
 #include <orch/provider/provider.hpp>
@@ -16,6 +18,7 @@
 #include <mutex>
 #include <set>
 #include <ostream>
+#include <thread>
 
 #ifndef ORCH_VERSION
 #define ORCH_VERSION "0.0.0"
@@ -218,6 +221,13 @@ struct StepRef {
     std::size_t step = 0;
 };
 
+// A tool job that finished: which flow, which call, and what the tool said.
+struct ToolRef {
+    std::uint64_t flow = 0;
+    ToolJob job;
+    tools::ToolOutcome outcome;
+};
+
 struct Done {
     Work work;
     provider::Outcome outcome;
@@ -225,6 +235,7 @@ struct Done {
     std::optional<route::RouteResult> route; // set for a policy's answer
     std::optional<StepRef> step;             // set for a workflow step's answer
     const config::ModelConfig* counted = nullptr; // whose provider slot the call took
+    std::optional<ToolRef> tool;                  // set for a tool job's outcome
 };
 
 constexpr std::size_t k_no_step = static_cast<std::size_t>(-1);
@@ -240,10 +251,10 @@ struct Pending {
     std::size_t step = k_no_step;
 };
 
-// A workflow task in flight.
+// A workflow or agent task in flight.
 struct Flow {
     Work work;
-    std::unique_ptr<WorkflowTask> task;
+    std::unique_ptr<TaskFlow> task;
     std::size_t width = 1; // the slots it holds: its most steps that can run at once
 };
 
@@ -543,7 +554,7 @@ class BenchRun {
             model, std::move(req),
             [this, w = std::move(w), judge = std::move(judge), step, m = &model](provider::Outcome o) mutable {
                 std::lock_guard lock(m_mutex);
-                m_finished.push_back(Done{std::move(w), std::move(o), std::move(judge), std::nullopt, step, m});
+                m_finished.push_back(Done{std::move(w), std::move(o), std::move(judge), std::nullopt, step, m, std::nullopt});
                 m_cv.notify_one();
             });
     }
@@ -556,7 +567,7 @@ class BenchRun {
                        [this, w, step](route::RouteResult r) mutable {
                            provider::Outcome o = r.outcome;
                            std::lock_guard lock(m_mutex);
-                           m_finished.push_back(Done{std::move(w), std::move(o), std::nullopt, std::move(r), step, nullptr});
+                           m_finished.push_back(Done{std::move(w), std::move(o), std::nullopt, std::move(r), step, nullptr, std::nullopt});
                            m_cv.notify_one();
                        },
                        budget == m_policy_budgets.end() ? nullptr : budget->second.get());
@@ -575,6 +586,21 @@ class BenchRun {
         route(policy, std::move(in), std::move(w), std::nullopt);
     }
 
+    // A tool that runs a program: on a thread of its own (it may take until its timeout), its
+    // outcome back through the completion queue. It counts as in flight, so the run waits for it.
+    void run_tool(std::uint64_t flow, ToolJob job) {
+        ++m_in_flight;
+        const tools::ToolBox* box = m_toolboxes.at(m_flows.at(flow).work.task->agent.get()).get();
+        std::thread([this, box, flow, job = std::move(job)]() mutable {
+            tools::ToolOutcome outcome = box->run(job.call);
+            std::lock_guard lock(m_mutex);
+            m_finished.push_back(Done{Work{}, provider::Outcome(util::unexpected(ProviderError{})), std::nullopt,
+                                      std::nullopt, std::nullopt, nullptr,
+                                      ToolRef{flow, std::move(job), std::move(outcome)}});
+            m_cv.notify_one();
+        }).detach();
+    }
+
     // A workflow task: its state machine, and its first steps queued for a slot.
     void start_flow(Work w, std::size_t width) {
         std::uint64_t id = m_next_flow++;
@@ -586,9 +612,18 @@ class BenchRun {
         identity.repeat = w.repeat;
         auto restored = m_restored.find(store::work_key(identity.suite, identity.task_id, identity.target, w.repeat));
         m_reserved += width;
-        Flow f{w, std::make_unique<WorkflowTask>(w.task, identity,
-                                                 restored == m_restored.end() ? nullptr : &restored->second),
-               width};
+        const auto* done = restored == m_restored.end() ? nullptr : &restored->second;
+        std::unique_ptr<TaskFlow> task;
+        if (w.task->agent) {
+            auto& box = m_toolboxes[w.task->agent.get()];
+            if (!box) {
+                box = std::make_unique<tools::ToolBox>(*w.task->agent);
+            }
+            task = std::make_unique<AgentTask>(w.task, *box, identity, done);
+        } else {
+            task = std::make_unique<WorkflowTask>(w.task, identity, done);
+        }
+        Flow f{w, std::move(task), width};
         m_flows.emplace(id, std::move(f));
         advance_flow(id);
     }
@@ -602,6 +637,12 @@ class BenchRun {
         }
         for (auto& row : f.task->take_rows()) {
             m_step_batch.push_back(std::move(row));
+        }
+        for (auto& row : f.task->take_tool_rows()) {
+            m_tool_batch.push_back(std::move(row));
+        }
+        for (auto& job : f.task->take_tool_jobs()) {
+            run_tool(id, std::move(job));
         }
         if (!f.task->steps_done()) {
             return;
@@ -628,7 +669,8 @@ class BenchRun {
         Flow& f = m_flows.at(id);
         std::optional<TaskScore> ts;
         if (auto output = f.task->final_output()) {
-            eval::Candidate candidate{*output, f.task->critical_path_ms(), f.task->spent_usd(), std::nullopt};
+            eval::Candidate candidate{*output, f.task->critical_path_ms(), f.task->spent_usd(), std::nullopt,
+                                      f.task->trajectory()};
             ts = pj != nullptr ? score_task(f.task->final_task(), candidate, pj->verdicts())
                                : score_task(f.task->final_task(), candidate);
         }
@@ -673,7 +715,7 @@ class BenchRun {
             const config::Policy& policy =
                 spec.policy.empty() ? *w.target->policy : *m_plan.step_policies.at(spec.policy);
             route::RouteInput in{req.messages, req.task_type, spec.tags, spec.sensitive, req.key,
-                                 req.params, req.sim_hint, req.seed};
+                                 req.params, req.sim_hint, req.seed, req.tools};
             route(policy, std::move(in), w, ref);
         }
     }
@@ -777,11 +819,11 @@ class BenchRun {
                 m_source_done = true;
                 break;
             }
-            if (!w.task->steps.empty()) {
+            if (!w.task->steps.empty() || w.task->agent) {
                 // A workflow starts once the slots for its widest stage are free, so that its
                 // parallel steps run side by side rather than wait for each other's slots: what a
                 // task's end-to-end latency measures is the workflow, not the bench's queue.
-                std::size_t width = parallel_width(*w.task);
+                std::size_t width = w.task->agent ? 1 : parallel_width(*w.task);
                 if (!m_flows.empty() && m_reserved + width > static_cast<std::size_t>(m_options.jobs)) {
                     m_held = std::move(w);
                     break;
@@ -806,6 +848,11 @@ class BenchRun {
         }
         if (d.step) {
             on_step_answer(d);
+            return;
+        }
+        if (d.tool) {
+            m_flows.at(d.tool->flow).task->tool_done(d.tool->job, d.tool->outcome);
+            advance_flow(d.tool->flow);
             return;
         }
         if (d.judge) {
@@ -872,6 +919,8 @@ class BenchRun {
     void commit() {
         m_store.add_step_results(m_step_batch); // before the task rows they add up to
         m_step_batch.clear();
+        m_store.add_tool_calls(m_tool_batch); // the turns' calls, beside the turns
+        m_tool_batch.clear();
         m_store.add_results(m_batch);
         m_store.add_judge_calls(m_judge_batch);
         m_judge_batch.clear();
@@ -928,6 +977,8 @@ class BenchRun {
 
     std::vector<store::ResultRow> m_batch;
     std::vector<store::StepRow> m_step_batch;
+    std::vector<store::ToolCallRow> m_tool_batch;
+    std::map<const config::AgentSpec*, std::unique_ptr<tools::ToolBox>> m_toolboxes; // one per agent suite
     std::vector<store::RouteLogEntry> m_route_batch;
     std::vector<store::JudgeCall> m_judge_batch;
     std::int64_t m_total;

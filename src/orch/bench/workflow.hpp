@@ -6,11 +6,7 @@
 // Offsets are in the task's own time: a step starts when its last input answered plus however
 // long it waited for a slot, and ends a call's latency later, so simulated (not slept)
 // latencies give the same timeline a real run would.
-#include <orch/bench/scoring.hpp>
-#include <orch/config/suite.hpp>
-#include <orch/provider/provider.hpp>
-#include <orch/route/router.hpp>
-#include <orch/store/store.hpp>
+#include <orch/bench/flow.hpp>
 
 #include <optional>
 #include <string>
@@ -22,7 +18,7 @@ namespace orch::bench {
 // longest chain of needs above a step), e.g. 2 for extract → (classify ‖ brief) → explain.
 std::size_t parallel_width(const config::Task& task);
 
-class WorkflowTask {
+class WorkflowTask final : public TaskFlow {
   public:
     // `identity` fills the rows' run, suite, task, target and repeat; `restored` are the steps a
     // killed run already recorded (they are not called again).
@@ -32,36 +28,37 @@ class WorkflowTask {
     // Steps whose inputs have all answered and that have not been started, in the suite's
     // order; each is marked waiting for a slot from now. Steps downstream of a failure are
     // marked skipped here (their rows come out of take_rows).
-    std::vector<std::size_t> take_ready(double now_ms);
+    std::vector<std::size_t> take_ready(double now_ms) override;
     // The request for a step, its inputs rendered from the answers upstream.
-    Request request(std::size_t step, const std::string& key, std::uint64_t seed);
+    Request request(std::size_t step, const std::string& key, std::uint64_t seed) override;
     // The step as a task of its own (its messages, evaluators, threshold) for scoring and judges.
-    const config::Task& step_task(std::size_t step) const { return m_step_tasks[step]; }
-    const config::StepTask& spec(std::size_t step) const { return m_task->steps[step]; }
+    const config::Task& step_task(std::size_t step) const override { return m_step_tasks[step]; }
+    const config::StepTask& spec(std::size_t step) const override { return m_task->steps[step]; }
 
-    void started(std::size_t step, double now_ms);
+    void started(std::size_t step, double now_ms) override;
     // A step's answer (a policy's route with it, when routed); an error fails the step.
     void answered(std::size_t step, const provider::Outcome& outcome, const std::optional<route::RouteResult>& route,
-                  const std::string& policy);
+                  const std::string& policy) override;
     // The step's score, once its judges (if any) have answered.
-    void scored(std::size_t step, const TaskScore& score, double judge_cost_usd);
+    void scored(std::size_t step, const TaskScore& score, double judge_cost_usd) override;
 
     // Every step scored, failed or skipped.
-    bool steps_done() const;
+    bool steps_done() const override;
     // Rows of steps finished since the last call, to commit.
-    std::vector<store::StepRow> take_rows();
+    std::vector<store::StepRow> take_rows() override;
 
     // The final step's output (nullopt when it failed or was skipped), and the task to score
     // it against: the suite's evaluators with the final step's messages.
-    std::optional<std::string> final_output() const;
-    const config::Task& final_task() const { return m_final_task; }
+    std::optional<std::string> final_output() const override;
+    const config::Task& final_task() const override { return m_final_task; }
     // The task's result row: scored against its evaluators, or an error naming the step that
     // failed; latency is the critical path as it ran, beside the sequential sum.
     store::ResultRow result(const TaskScore* score, double judge_cost_usd, const std::string& suite_hash,
-                            const std::string& policy) const;
-    double spent_usd() const;
+                            const std::string& policy) const override;
+    double spent_usd() const override;
     // The task's end-to-end latency as it ran: the latest end of a step that ran.
-    double critical_path_ms() const;
+    double critical_path_ms() const override;
+    std::size_t width() const override { return parallel_width(*m_task); }
 
   private:
     enum class State { waiting, queued, running, answered, done };

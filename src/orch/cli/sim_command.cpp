@@ -101,8 +101,9 @@ void add_sim_command(CLI::App& app, Context& ctx) {
     serve->add_option(
         "--faults", o.faults,
         "faults to inject: comma-separated KIND[=ARG]:RATE or KIND[=ARG]@N[-M]; KIND is "
-        "429, 500, 502, 503, hang, reset, truncate, malformed, context, slow or auth "
-        "(e.g. \"429=2:0.05,503@1-2\")");
+        "429, 500, 502, 503, hang, reset, truncate, malformed, context, slow or auth, and for "
+        "requests that offer tools tool-args, tool-unknown or tool-loop "
+        "(e.g. \"429=2:0.05,503@1-2,tool-loop@3-9\")");
     serve->add_option("--log", o.log_path,
                       "write a JSONL log of every request to FILE (keys never logged)");
     serve

@@ -1,4 +1,5 @@
 #include <orch/config/suite.hpp>
+#include <orch/config/agent.hpp>
 #include <orch/config/template.hpp>
 #include <orch/config/toml_reader.hpp>
 #include <orch/config/workflow.hpp>
@@ -157,6 +158,10 @@ Suite load_suite(const std::string& path) {
     } else if (r.any("final_step") != nullptr) {
         problems.add(r.where("final_step"), "final_step", "only a workflow (a suite with [[steps]]) has a final step");
     }
+    s.agent = read_agent(r, path, problems);
+    if (s.agent && !s.steps.empty()) {
+        problems.add(r.where("steps"), "steps", "an agent suite ([agent], [[tools]]) cannot also have [[steps]]");
+    }
     if (!s.steps.empty() && r.any("prompt") != nullptr) {
         problems.add(r.where("prompt"), "prompt",
                      "a workflow's prompts are its steps' ([steps.prompt]); remove the suite's [prompt]");
@@ -187,7 +192,7 @@ Suite load_suite(const std::string& path) {
                      "missing; a suite needs at least one [[evaluators]] entry");
     }
     r.finish("name, description, type, tags, dataset, reference, choices, threshold, sensitive, "
-             "prompt, params, evaluators, steps, final_step");
+             "prompt, params, evaluators, steps, final_step, agent, tools");
     problems.throw_if_any();
     s.content_hash = util::sha256_hex(read_file(path) + '\0' + read_file(s.dataset_path));
     return s;
@@ -477,6 +482,28 @@ bool resolve_row(const Suite& s, const nlohmann::json& row, const Location& wher
                                          s.path));
             }
             missing.clear();
+        }
+    }
+    task.agent = s.agent;
+    if (s.agent && !s.agent->trajectory.empty()) {
+        const std::string& field = s.agent->trajectory;
+        if (!vars.contains(field) || !vars[field].is_array()) {
+            problems.add(where, field,
+                         fmt::format("the trajectory field \"{}\" named by {} must be in this row, a list of "
+                                     "calls {{name, arguments}} (or of turns, each a list of them)",
+                                     field, s.path));
+        } else {
+            // A call on its own is a turn of one.
+            task.trajectory = nlohmann::json::array();
+            for (const auto& turn : vars[field]) {
+                nlohmann::json calls = turn.is_array() ? turn : nlohmann::json::array({turn});
+                for (const auto& c : calls) {
+                    if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) {
+                        problems.add(where, field, "expected each call as {\"name\": …, \"arguments\": {…}}");
+                    }
+                }
+                task.trajectory.push_back(std::move(calls));
+            }
         }
     }
     if (!s.reference.empty() && !evals_format) {

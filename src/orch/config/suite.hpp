@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <unordered_set>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,8 @@
 #include <vector>
 
 namespace orch::config {
+
+struct AgentSpec; // config/agent.hpp
 
 struct EvaluatorSpec {
     std::string kind;
@@ -66,6 +69,7 @@ struct Suite {
     std::vector<EvaluatorSpec> evaluators;
     std::vector<StepSpec> steps; // a workflow when not empty, in an order where needs come first
     std::size_t final_step = 0;  // whose output the suite's evaluators score
+    std::shared_ptr<const AgentSpec> agent; // an agent suite ([agent], [[tools]]) when set
     std::string content_hash;    // sha256 over suite file + dataset file
     Location where;
 };
@@ -106,6 +110,10 @@ struct Task {
     std::vector<StepTask> steps; // a workflow's steps, in the suite's order
     std::size_t final_step = 0;
     nlohmann::json vars;         // a workflow's row: what its step templates render over
+    std::shared_ptr<const AgentSpec> agent; // an agent task: its tools and limits
+    // An agent task's golden calls as turns: [[{name, arguments}, ...], ...]; null when the suite
+    // names no trajectory field.
+    nlohmann::json trajectory;
 };
 
 // A workflow template's reference to another step: {{steps.ID.output}}, {{steps.ID.json}} or

@@ -37,6 +37,9 @@ std::int64_t estimate_tokens(const std::vector<Message>& messages) {
     std::int64_t n = 0;
     for (const auto& m : messages) {
         n += estimate_tokens(m.content) + 4; // role and framing overhead per message
+        for (const auto& c : m.tool_calls) {
+            n += estimate_tokens(c.name) + estimate_tokens(c.arguments) + 4;
+        }
     }
     return n;
 }

@@ -8,9 +8,27 @@
 
 namespace orch {
 
+// One call an assistant asked for. `arguments` is the JSON text as the model wrote it, which
+// may not be JSON at all: the agent loop checks it, the wire formats carry it as it came.
+struct ToolCall {
+    std::string id;
+    std::string name;
+    std::string arguments;
+};
+
 struct Message {
-    std::string role; // system | user | assistant
+    std::string role; // system | user | assistant | tool
     std::string content;
+    std::vector<ToolCall> tool_calls = {}; // an assistant's calls
+    std::string tool_call_id = {};        // a tool message: the call it answers
+    bool is_error = false;                // a tool message reporting that the call failed
+};
+
+// A tool offered to the model: its name, what it does, and a JSON schema of its arguments.
+struct ToolSpec {
+    std::string name;
+    std::string description;
+    nlohmann::json parameters = nlohmann::json::object();
 };
 
 struct GenParams {
@@ -28,7 +46,10 @@ struct SimHint {
     double difficulty = 0.5;
     // A workflow step's inputs as they would read had the steps upstream been right: the
     // simulated model answers worse for each one its prompt does not contain.
-    std::vector<std::string> expected_inputs;
+    std::vector<std::string> expected_inputs = {};
+    // An agent task's golden trajectory: {"calls": [[{name, arguments}, ...], ...]} (each inner
+    // list one turn's calls, made together), null for other tasks.
+    nlohmann::json agent = nullptr;
 };
 
 struct Request {
@@ -41,6 +62,7 @@ struct Request {
     // Overrides the provider's max_retries (a fallback chain may prefer to move on).
     std::optional<std::int64_t> max_retries;
     std::optional<SimHint> sim_hint;
+    std::vector<ToolSpec> tools; // offered to the model (an agent's turn)
 };
 
 struct Usage {
@@ -52,6 +74,7 @@ struct Usage {
 
 struct Completion {
     std::string text;
+    std::vector<ToolCall> tool_calls; // what the model asked to call (an agent's turn)
     Usage usage;
     double cost_usd = 0;
     double latency_ms = 0;

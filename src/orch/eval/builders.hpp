@@ -25,4 +25,15 @@ Check build_json_schema(ParamReader& r);
 Check build_json_path(ParamReader& r);
 Check build_tool_call(ParamReader& r);
 
+// nullopt when a call's arguments match the expected ones (every expected key, or with
+// `exact` exactly these keys; strings without regard to case and surrounding spaces);
+// otherwise the first difference.
+std::optional<std::string> arguments_mismatch(const nlohmann::json& expected, const nlohmann::json& actual, bool exact);
+
+// The trajectory kinds (trajectory.cpp): they read an agent task's calls and turns.
+Check build_tool_sequence(ParamReader& r);
+Check build_tool_called(ParamReader& r);
+Check build_max_turns(ParamReader& r);
+Check build_max_tool_calls(ParamReader& r);
+
 } // namespace orch::eval::detail

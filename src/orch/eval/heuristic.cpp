@@ -483,7 +483,7 @@ struct Kind {
     Builder build;
 };
 
-const std::array<Kind, 20> k_kinds = {{
+const std::array<Kind, 24> k_kinds = {{
     {"equals", build_equals},
     {"contains", [](ParamReader& r) { return build_contains(r, Want::all); }},
     {"contains_all", [](ParamReader& r) { return build_contains(r, Want::all); }},
@@ -504,6 +504,10 @@ const std::array<Kind, 20> k_kinds = {{
     {"latency", build_latency},
     {"cost", build_cost},
     {"recorded", build_recorded},
+    {"tool_sequence", detail::build_tool_sequence},
+    {"tool_called", detail::build_tool_called},
+    {"max_turns", detail::build_max_turns},
+    {"max_tool_calls", detail::build_max_tool_calls},
 }};
 
 class CheckHeuristic final : public Heuristic {

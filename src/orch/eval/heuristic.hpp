@@ -17,6 +17,9 @@ struct Candidate {
     double latency_ms = 0;
     double cost_usd = 0;
     std::optional<double> recorded_score = std::nullopt; // an answer replayed from recorded outcomes
+    // An agent task's trajectory: {turns, tool_calls, invalid_calls, stop, calls: [{turn, name,
+    // arguments, valid, error?, ran?}]}; null for any other task.
+    const nlohmann::json* trajectory = nullptr;
 };
 
 struct Verdict {

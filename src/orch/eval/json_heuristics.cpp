@@ -68,6 +68,8 @@ void collect_calls(const nlohmann::json& j, std::vector<ToolCall>& out) {
     }
 }
 
+} // namespace
+
 // nullopt when the call's arguments match; otherwise the first difference.
 std::optional<std::string> arguments_mismatch(const nlohmann::json& expected,
                                               const nlohmann::json& actual, bool exact) {
@@ -91,8 +93,6 @@ std::optional<std::string> arguments_mismatch(const nlohmann::json& expected,
     }
     return std::nullopt;
 }
-
-} // namespace
 
 Check build_is_json(ParamReader& /*r*/) {
     return [](const Candidate& c) {

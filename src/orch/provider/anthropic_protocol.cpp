@@ -44,10 +44,17 @@ class AnthropicStream : public StreamState {
         if (type == "message_start" && j.contains("message") && j["message"].is_object() &&
             j["message"].contains("usage")) {
             add_usage(m_usage, j["message"]["usage"]);
+        } else if (type == "content_block_start" && j.contains("content_block")) {
+            const json& b = j["content_block"];
+            if (str_of(b, "type") == "tool_use") {
+                m_tools.begin(int_of(j, "index"), str_of(b, "id"), str_of(b, "name"));
+            }
         } else if (type == "content_block_delta" && j.contains("delta")) {
             const json& d = j["delta"];
             if (str_of(d, "type") == "text_delta" && d.contains("text") && d["text"].is_string()) {
                 m_text += d["text"].get<std::string>();
+            } else if (str_of(d, "type") == "input_json_delta") {
+                m_tools.append(int_of(j, "index"), str_of(d, "partial_json"));
             }
         } else if (type == "message_delta") {
             if (j.contains("usage")) {
@@ -74,6 +81,30 @@ class AnthropicProtocol : public Protocol {
         for (const auto& m : request.messages) {
             if (m.role == "system") {
                 system += (system.empty() ? "" : "\n\n") + m.content;
+            } else if (m.role == "tool") {
+                // Tool results are content blocks of a user turn; results in a row share one.
+                json block = {{"type", "tool_result"}, {"tool_use_id", m.tool_call_id}, {"content", m.content}};
+                if (m.is_error) {
+                    block["is_error"] = true;
+                }
+                if (messages.empty() || messages.back()["role"] != "user" || !messages.back()["content"].is_array()) {
+                    messages.push_back({{"role", "user"}, {"content", json::array()}});
+                }
+                messages.back()["content"].push_back(std::move(block));
+            } else if (!m.tool_calls.empty()) {
+                json blocks = json::array();
+                if (!m.content.empty()) {
+                    blocks.push_back({{"type", "text"}, {"text", m.content}});
+                }
+                for (const auto& c : m.tool_calls) {
+                    // The API takes the input as an object: arguments that were not one go as {}.
+                    json input = json::parse(c.arguments, nullptr, false);
+                    blocks.push_back({{"type", "tool_use"},
+                                      {"id", c.id},
+                                      {"name", c.name},
+                                      {"input", input.is_object() ? input : json::object()}});
+                }
+                messages.push_back({{"role", m.role}, {"content", std::move(blocks)}});
             } else {
                 messages.push_back({{"role", m.role}, {"content", m.content}});
             }
@@ -82,6 +113,13 @@ class AnthropicProtocol : public Protocol {
             body["system"] = system;
         }
         body["messages"] = std::move(messages);
+        if (!request.tools.empty()) {
+            json tools = json::array();
+            for (const auto& t : request.tools) {
+                tools.push_back({{"name", t.name}, {"description", t.description}, {"input_schema", t.parameters}});
+            }
+            body["tools"] = std::move(tools);
+        }
         // The Messages API requires max_tokens.
         body["max_tokens"] = request.params.max_tokens.value_or(model.max_output_tokens);
         if (request.params.temperature) {
@@ -128,10 +166,13 @@ class AnthropicProtocol : public Protocol {
             if (block.is_object() && str_of(block, "type") == "text" && block.contains("text") &&
                 block["text"].is_string()) {
                 r.text += block["text"].get<std::string>();
-            } else if (block.is_object() && str_of(block, "type") == "tool_use" && r.text.empty()) {
-                r.text = json{{"name", str_of(block, "name")}, {"arguments", block.contains("input") ? block["input"] : json::object()}}.dump();
+            } else if (block.is_object() && str_of(block, "type") == "tool_use") {
+                const json input = block.contains("input") ? block["input"] : json::object();
+                r.tool_calls.push_back(
+                    ToolCall{str_of(block, "id"), str_of(block, "name"), input.is_string() ? input.get<std::string>() : input.dump()});
             }
         }
+
         if (str_of(j, "stop_reason") == "refusal") {
             r.refused = true;
         }

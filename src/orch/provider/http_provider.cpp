@@ -264,6 +264,17 @@ void HttpProvider::on_response(std::shared_ptr<Call> call, http::HttpOutcome out
     }
     Completion c;
     c.text = std::move(reply.text);
+    c.tool_calls = std::move(reply.tool_calls);
+    if (c.text.empty() && !c.tool_calls.empty() && call->request.tools.empty()) {
+        // Tool calls nobody offered tools for answer a single-call task: hand them on as JSON,
+        // what its tool_call evaluator reads. An agent's turn keeps them apart from its text.
+        nlohmann::json calls = nlohmann::json::array();
+        for (const auto& t : c.tool_calls) {
+            nlohmann::json args = nlohmann::json::parse(t.arguments, nullptr, false);
+            calls.push_back({{"name", t.name}, {"arguments", args.is_discarded() ? nlohmann::json(t.arguments) : args}});
+        }
+        c.text = nlohmann::json{{"tool_calls", calls}}.dump();
+    }
     if (reply.usage) {
         c.usage = *reply.usage;
     } else {

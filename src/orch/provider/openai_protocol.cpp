@@ -59,6 +59,16 @@ class OpenAiStream : public StreamState {
                 if (d.contains("content") && d["content"].is_string()) {
                     m_text += d["content"].get<std::string>();
                 }
+                if (d.contains("tool_calls") && d["tool_calls"].is_array()) {
+                    // Each delta names its call by index; the id and name come first, then
+                    // the arguments in pieces.
+                    for (const auto& t : d["tool_calls"]) {
+                        std::int64_t index = int_of(t, "index");
+                        const json fn = t.is_object() && t.contains("function") ? t["function"] : json();
+                        m_tools.begin(index, str_of(t, "id"), str_of(fn, "name"));
+                        m_tools.append(index, str_of(fn, "arguments"));
+                    }
+                }
             }
             if (c.contains("finish_reason") && c["finish_reason"] == "content_filter") {
                 m_refused = true;
@@ -74,9 +84,34 @@ class OpenAiProtocol : public Protocol {
         json body = {{"model", model.id}};
         json messages = json::array();
         for (const auto& m : request.messages) {
-            messages.push_back({{"role", m.role}, {"content", m.content}});
+            json msg = {{"role", m.role}, {"content", m.content}};
+            if (!m.tool_calls.empty()) {
+                json calls = json::array();
+                for (const auto& c : m.tool_calls) {
+                    calls.push_back({{"id", c.id},
+                                     {"type", "function"},
+                                     {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+                }
+                msg["tool_calls"] = std::move(calls);
+                if (m.content.empty()) {
+                    msg["content"] = nullptr;
+                }
+            }
+            if (m.role == "tool") {
+                msg["tool_call_id"] = m.tool_call_id;
+            }
+            messages.push_back(std::move(msg));
         }
         body["messages"] = std::move(messages);
+        if (!request.tools.empty()) {
+            json tools = json::array();
+            for (const auto& t : request.tools) {
+                tools.push_back({{"type", "function"},
+                                 {"function",
+                                  {{"name", t.name}, {"description", t.description}, {"parameters", t.parameters}}}});
+            }
+            body["tools"] = std::move(tools);
+        }
         if (request.params.temperature) {
             body["temperature"] = *request.params.temperature;
         }
@@ -123,9 +158,16 @@ class OpenAiProtocol : public Protocol {
             if (m.contains("content") && m["content"].is_string()) {
                 r.text = m["content"].get<std::string>();
             }
-            if (m.contains("tool_calls") && m["tool_calls"].is_array() && !m["tool_calls"].empty() && r.text.empty()) {
-                // A tool call is the answer: hand it on as JSON for tool-call evaluators.
-                r.text = json{{"tool_calls", m["tool_calls"]}}.dump();
+            if (m.contains("tool_calls") && m["tool_calls"].is_array() && !m["tool_calls"].empty()) {
+                for (const auto& t : m["tool_calls"]) {
+                    const json fn = t.is_object() && t.contains("function") ? t["function"] : json();
+                    // Arguments are a JSON string; a model that wrote an object gets it as text.
+                    std::string arguments = str_of(fn, "arguments");
+                    if (fn.is_object() && fn.contains("arguments") && fn["arguments"].is_object()) {
+                        arguments = fn["arguments"].dump();
+                    }
+                    r.tool_calls.push_back(ToolCall{str_of(t, "id"), str_of(fn, "name"), arguments});
+                }
             }
             if (m.contains("refusal") && m["refusal"].is_string()) {
                 r.refused = true;

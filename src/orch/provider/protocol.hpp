@@ -18,6 +18,7 @@ namespace orch::provider {
 struct Reply {
     bool ok = false;
     std::string text;
+    std::vector<ToolCall> tool_calls; // in the order the model wrote them
     std::optional<Usage> usage; // nullopt when the provider did not report it
     std::string error; // why the reply is unusable (malformed JSON, empty answer...)
     bool refused = false; // the provider declined (content filter / refusal stop reason)

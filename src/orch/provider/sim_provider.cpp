@@ -38,6 +38,7 @@ void SimProvider::start(const config::ModelConfig& model, Request request, Callb
         }
         Completion c;
         c.text = std::move(a.text);
+        c.tool_calls = std::move(a.tool_calls);
         c.usage = a.usage;
         c.cost_usd = model.cost_usd(c.usage.input_tokens, c.usage.output_tokens);
         c.latency_ms = elapsed;

@@ -37,6 +37,7 @@ struct RouteInput {
     GenParams params;
     std::optional<SimHint> sim_hint; // passed through to the simulated fleet
     std::uint64_t seed = 0;          // passed through to the simulated fleet
+    std::vector<ToolSpec> tools = {}; // offered to the model (an agent's turn)
 };
 
 // Recorded quality per (model, task type), fetched lazily (e.g. Store::quality_stats).

@@ -278,6 +278,7 @@ void Router::next(const std::shared_ptr<Call>& call) {
         req.key = call->input.request_key;
         req.seed = call->input.seed;
         req.sim_hint = call->input.sim_hint;
+        req.tools = call->input.tools;
         ++call->calls;
         provider::Provider* provider = nullptr;
         try {

@@ -1,5 +1,8 @@
 #include <orch/sim/answer_key.hpp>
+#include <orch/config/agent.hpp>
 #include <orch/util/hash.hpp>
+
+#include <algorithm>
 
 namespace orch::sim {
 
@@ -9,6 +12,12 @@ std::uint64_t messages_hash(const std::vector<Message>& messages) {
         text += m.role;
         text += '\n';
         text += m.content;
+        for (const auto& c : m.tool_calls) {
+            text += '\x1f' + c.id + '\x1f' + c.name + '\x1f' + c.arguments;
+        }
+        if (!m.tool_call_id.empty()) {
+            text += '\x1f' + m.tool_call_id + (m.is_error ? "\x1f!" : "");
+        }
         text += '\x1e';
     }
     return util::hash64(text);
@@ -21,6 +30,9 @@ AnswerKey::AnswerKey(const std::vector<config::Suite>& suites) {
         config::Task task;
         while (reader.next(task, ignored)) {
             SimHint hint{task.type, task.reference, task.choices, task.difficulty, {}};
+            if (task.agent) {
+                hint.agent = {{"calls", task.trajectory.is_null() ? nlohmann::json::array() : task.trajectory}};
+            }
             m_hints.emplace(messages_hash(task.messages), std::move(hint));
         }
     }
@@ -39,7 +51,16 @@ AnswerKey AnswerKey::from_paths(const std::vector<std::string>& paths) {
 std::optional<SimHint> AnswerKey::find(const std::vector<Message>& messages) const {
     auto it = m_hints.find(messages_hash(messages));
     if (it == m_hints.end()) {
-        return std::nullopt;
+        // An agent's later turn: the row is known by the messages before the first answer.
+        auto first = std::find_if(messages.begin(), messages.end(),
+                                  [](const Message& m) { return m.role == "assistant" || m.role == "tool"; });
+        if (first == messages.end() || first == messages.begin()) {
+            return std::nullopt;
+        }
+        it = m_hints.find(messages_hash(std::vector<Message>(messages.begin(), first)));
+        if (it == m_hints.end() || it->second.agent.is_null()) {
+            return std::nullopt;
+        }
     }
     return it->second;
 }

@@ -21,7 +21,7 @@ struct KindInfo {
     const char* arg_meaning;
 };
 
-constexpr std::array<KindInfo, 11> k_kinds = {{
+constexpr std::array<KindInfo, 14> k_kinds = {{
     {"429", FaultKind::rate_limited, true, 1, "Retry-After seconds"},
     {"500", FaultKind::internal_error, false, 0, ""},
     {"502", FaultKind::bad_gateway, false, 0, ""},
@@ -33,6 +33,9 @@ constexpr std::array<KindInfo, 11> k_kinds = {{
     {"context", FaultKind::context_length, false, 0, ""},
     {"slow", FaultKind::slow, true, 2000, "milliseconds"},
     {"auth", FaultKind::unauthorized, false, 0, ""},
+    {"tool-args", FaultKind::tool_args, false, 0, ""},
+    {"tool-unknown", FaultKind::tool_unknown, false, 0, ""},
+    {"tool-loop", FaultKind::tool_loop, false, 0, ""},
 }};
 
 const KindInfo* find_kind(const std::string& name) {

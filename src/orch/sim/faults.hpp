@@ -8,7 +8,9 @@
 //   KIND[=ARG]@N-M      exactly requests N to M
 // KIND is 429 (ARG: Retry-After seconds, default 1), 500, 502, 503, hang (ARG: seconds before
 // answering at all, default 30), reset, truncate, malformed, context, slow (ARG: milliseconds
-// of extra delay before the first byte, default 2000) or auth.
+// of extra delay before the first byte, default 2000) or auth; and for a request that offers
+// tools: tool-args (a call whose arguments are not JSON), tool-unknown (a call to a tool that
+// was not offered) or tool-loop (the conversation's last call again, as a model stuck in a loop).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,6 +30,9 @@ enum class FaultKind {
     context_length, // 400 context-length error in the protocol's own shape
     slow,           // ARG ms of extra delay before the first byte, then a normal answer
     unauthorized,   // 401
+    tool_args,      // a tool call whose arguments are not JSON
+    tool_unknown,   // a tool call naming a tool the request did not offer
+    tool_loop,      // repeats the conversation's last tool call
 };
 
 // The kind as written in a spec: "429", "hang", "context", …

@@ -5,6 +5,7 @@
 #include <orch/util/strings.hpp>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <cmath>
@@ -204,6 +205,127 @@ std::string answer_generic(const Request& req, const config::ModelConfig& model)
                        util::truncate(util::collapse_whitespace(last), 160));
 }
 
+// Whether a call the model made is the golden one: same tool, same arguments as JSON.
+bool same_call(const ToolCall& made, const json& expected) {
+    if (!expected.is_object() || made.name != expected.value("name", "")) {
+        return false;
+    }
+    json args = json::parse(made.arguments, nullptr, false);
+    json want = expected.contains("arguments") ? expected["arguments"] : json::object();
+    return !args.is_discarded() && args == want;
+}
+
+// A wrong call as models make them: a changed value (a valid call the tool answers wrongly),
+// an argument of the wrong type or left out (the schema refuses it), or another tool.
+ToolCall wrong_call(const json& expected, const std::vector<ToolSpec>& tools, util::Rng& rng) {
+    ToolCall c{"", expected.value("name", ""), ""};
+    json args = expected.contains("arguments") ? expected["arguments"] : json::object();
+    unsigned mode = static_cast<unsigned>(rng.below(4));
+    std::vector<std::string> keys;
+    for (auto it = args.begin(); args.is_object() && it != args.end(); ++it) {
+        keys.push_back(it.key());
+    }
+    if (mode == 3 && tools.size() > 1) {
+        std::vector<std::string> others;
+        for (const auto& t : tools) {
+            if (t.name != c.name) {
+                others.push_back(t.name);
+            }
+        }
+        c.name = others[rng.below(others.size())];
+    } else if (!keys.empty()) {
+        std::string key = keys[rng.below(keys.size())];
+        if (mode == 0 || mode == 3) {
+            args[key] = mutate_value(args[key], rng);
+        } else if (mode == 1) {
+            args[key] = args[key].is_string() ? json(12345) : json(args[key].dump()); // the wrong type
+        } else {
+            args.erase(key);
+        }
+    }
+    c.arguments = args.dump();
+    return c;
+}
+
+// An agent's turn: reads the conversation so far against the golden trajectory
+// (`hint.agent.calls`, a list of turns, each the calls made together) and plays the next move.
+// A call that matches the next golden one advances; a wrong call that a tool answered counts as
+// made (models rarely notice a plausible wrong result); a call that came back as an error is
+// retried. When every golden call is made, the model answers.
+void play_agent(const SimHint& hint, const Request& request, double p, util::Rng& rng, SimAnswer& a) {
+    std::vector<json> flat;
+    std::vector<std::size_t> group; // for each flat call, the golden turn it belongs to
+    if (hint.agent.is_object() && hint.agent.contains("calls") && hint.agent["calls"].is_array()) {
+        std::size_t g = 0;
+        for (const auto& turn : hint.agent["calls"]) {
+            for (const auto& c : turn.is_array() ? turn : json::array({turn})) {
+                flat.push_back(c);
+                group.push_back(g);
+            }
+            ++g;
+        }
+    }
+    std::map<std::string, bool> failed; // tool_call_id → came back as an error
+    for (const auto& m : request.messages) {
+        if (m.role == "tool") {
+            failed[m.tool_call_id] = m.is_error;
+        }
+    }
+    std::vector<bool> done(flat.size(), false);
+    // The golden calls still to make: those of the first turn that has any left.
+    auto pending = [&] {
+        std::vector<std::size_t> out;
+        for (std::size_t i = 0; i < flat.size(); ++i) {
+            if (!done[i] && (out.empty() || group[i] == group[out.front()])) {
+                out.push_back(i);
+            }
+        }
+        return out;
+    };
+    std::size_t made = 0;
+    for (const auto& m : request.messages) {
+        for (const auto& c : m.tool_calls) {
+            ++made;
+            auto left = pending();
+            auto hit = std::find_if(left.begin(), left.end(), [&](std::size_t i) { return same_call(c, flat[i]); });
+            if (hit != left.end()) {
+                done[*hit] = true;
+            } else if (!left.empty() && !failed[c.id]) {
+                done[left.front()] = true; // a wrong call the tool answered: taken as done
+            }
+        }
+    }
+    std::size_t turn = 0;
+    for (const auto& m : request.messages) {
+        turn += m.role == "assistant" ? 1 : 0;
+    }
+    auto call_id = [&](std::size_t i) {
+        return fmt::format("call_{:016x}", util::hash64(request.key, turn * 64 + i));
+    };
+    auto left = pending();
+    if (!left.empty()) {
+        // A weaker model sometimes makes a turn's parallel calls one at a time.
+        std::size_t count = left.size() > 1 && rng.uniform() >= p ? 1 : left.size();
+        for (std::size_t k = 0; k < count; ++k) {
+            std::size_t i = left[k];
+            ToolCall c = rng.uniform() < p ? ToolCall{"", flat[i].value("name", ""), flat[i].contains("arguments") ? flat[i]["arguments"].dump() : "{}"}
+                                           : wrong_call(flat[i], request.tools, rng);
+            c.id = call_id(i);
+            a.tool_calls.push_back(std::move(c));
+        }
+        a.correct = false;
+        return;
+    }
+    if (made == 0 && flat.empty() && !request.tools.empty() && rng.uniform() >= (1 + p) / 2) {
+        // Over-eager: a tool call where the right move was to answer.
+        a.tool_calls.push_back(ToolCall{call_id(0), request.tools.front().name, "{}"});
+        return;
+    }
+    a.correct = rng.uniform() < p;
+    std::string reference = ref_string(hint.reference);
+    a.text = a.correct ? reference : answer_summary(hint, false, rng);
+}
+
 std::set<std::string> word_set(const std::string& text) {
     std::set<std::string> out;
     for (auto& w : util::split_words(util::to_lower(text))) {
@@ -290,6 +412,9 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
     const config::SimProfile profile = model.sim.value_or(config::SimProfile{});
     SimAnswer a;
     a.usage.input_tokens = estimate_tokens(request.messages);
+    for (const auto& t : request.tools) {
+        a.usage.input_tokens += estimate_tokens(t.name) + estimate_tokens(t.description) + estimate_tokens(t.parameters.dump());
+    }
     a.usage.estimated = false; // the simulator's own count is exact for the simulation
     std::uint64_t base = util::hash64(request.key, request.seed ^ util::hash64(model.name));
     util::Rng rng(base);
@@ -340,8 +465,9 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
         }
         p *= 1.0 - 0.85 * wrong / static_cast<double>(expected.size());
     }
-    a.correct = rng.uniform() < p;
-    if (!request.sim_hint || request.sim_hint->reference.is_null()) {
+    if (request.sim_hint && !request.sim_hint->agent.is_null()) {
+        play_agent(*request.sim_hint, request, p, rng, a);
+    } else if (a.correct = rng.uniform() < p; !request.sim_hint || request.sim_hint->reference.is_null()) {
         a.text = answer_generic(request, model);
     } else {
         const SimHint& h = *request.sim_hint;
@@ -363,7 +489,11 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
     if (request.params.max_tokens && estimate_tokens(a.text) > *request.params.max_tokens) {
         a.text = util::truncate(a.text, static_cast<size_t>(*request.params.max_tokens) * 4);
     }
-    a.usage.output_tokens = std::max<std::int64_t>(1, estimate_tokens(a.text));
+    std::int64_t call_tokens = 0;
+    for (const auto& c : a.tool_calls) {
+        call_tokens += estimate_tokens(c.name) + estimate_tokens(c.arguments) + 4;
+    }
+    a.usage.output_tokens = std::max<std::int64_t>(1, estimate_tokens(a.text) + call_tokens);
     double gen_ms = static_cast<double>(a.usage.output_tokens) / profile.tokens_per_s * 1000.0;
     double spread = std::exp(profile.latency_sigma * rng.normal());
     a.ttft_ms = ttft;

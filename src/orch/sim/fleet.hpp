@@ -14,6 +14,7 @@ struct SimAnswer {
     ProviderErrorKind failure = ProviderErrorKind::server;
     std::string failure_message;
     std::string text;
+    std::vector<ToolCall> tool_calls; // an agent's turn: the calls it asks for (text then empty)
     bool correct = false; // whether the simulated model "knew" the answer
     Usage usage;
     double latency_ms = 0;

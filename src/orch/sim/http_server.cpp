@@ -240,6 +240,7 @@ struct ChatCall {
     bool stream = false;
     bool include_usage = false;
     std::optional<std::uint64_t> seed;
+    std::vector<ToolSpec> tools;
 };
 
 // Text of an OpenAI content (string, null, or parts) or an Anthropic content (string or
@@ -263,19 +264,112 @@ bool content_text(const json& content, std::string& out) {
         }
         if (part.contains("text") && part["text"].is_string()) {
             parts.push_back(part["text"].get<std::string>());
-        } else if (part.value("type", "") == "tool_result" && part.contains("content")) {
-            std::string inner;
-            if (content_text(part["content"], inner)) {
-                parts.push_back(inner);
-            }
         }
     }
     out = util::join(parts, "\n");
     return true;
 }
 
+// An OpenAI message: text content, an assistant's tool_calls, a tool result's tool_call_id.
+std::string read_openai_message(const json& m, Message& msg) {
+    if (!content_text(m.value("content", json()), msg.content)) {
+        return "content: expected a string or an array of text parts";
+    }
+    if (m.contains("tool_calls") && !m["tool_calls"].is_null()) {
+        if (!m["tool_calls"].is_array()) {
+            return "tool_calls: expected an array";
+        }
+        for (std::size_t k = 0; k < m["tool_calls"].size(); ++k) {
+            const json& t = m["tool_calls"][k];
+            if (!t.is_object() || !t.contains("function") || !t["function"].is_object() ||
+                !t["function"].contains("name") || !t["function"]["name"].is_string()) {
+                return fmt::format("tool_calls.{}: expected {{id, type, function: {{name, arguments}}}}", k);
+            }
+            const json& fn = t["function"];
+            msg.tool_calls.push_back(ToolCall{t.value("id", ""), fn["name"].get<std::string>(),
+                                              fn.contains("arguments") && fn["arguments"].is_string()
+                                                  ? fn["arguments"].get<std::string>()
+                                                  : fn.value("arguments", json::object()).dump()});
+        }
+    }
+    if (msg.role == "tool") {
+        if (!m.contains("tool_call_id") || !m["tool_call_id"].is_string()) {
+            return "tool_call_id: required in a tool message, a string";
+        }
+        msg.tool_call_id = m["tool_call_id"].get<std::string>();
+        // OpenAI's tool messages carry no error flag: a result that says it is an error is one.
+        msg.is_error = util::to_lower(msg.content.substr(0, 6)) == "error:";
+    }
+    return "";
+}
+
+// An Anthropic message: text blocks, an assistant's tool_use blocks, and a user turn's
+// tool_result blocks, which become tool messages of their own (before any text of the turn).
+std::string read_anthropic_message(const json& m, Message& msg, std::vector<Message>& out) {
+    const json content = m.value("content", json());
+    if (!content.is_array()) {
+        return content_text(content, msg.content) ? "" : "content: expected a string or an array of content blocks";
+    }
+    std::vector<std::string> text;
+    for (std::size_t k = 0; k < content.size(); ++k) {
+        const json& b = content[k];
+        std::string type = b.is_object() ? b.value("type", "") : "";
+        if (type == "tool_use") {
+            if (!b.contains("name") || !b["name"].is_string()) {
+                return fmt::format("content.{}.name: required in a tool_use block, a string", k);
+            }
+            const json input = b.value("input", json::object());
+            msg.tool_calls.push_back(ToolCall{b.value("id", ""), b["name"].get<std::string>(),
+                                              input.is_string() ? input.get<std::string>() : input.dump()});
+        } else if (type == "tool_result") {
+            Message result{"tool", ""};
+            if (!b.contains("tool_use_id") || !b["tool_use_id"].is_string()) {
+                return fmt::format("content.{}.tool_use_id: required in a tool_result block, a string", k);
+            }
+            result.tool_call_id = b["tool_use_id"].get<std::string>();
+            result.is_error = b.value("is_error", false);
+            if (!content_text(b.value("content", json()), result.content)) {
+                return fmt::format("content.{}.content: expected a string or an array of text blocks", k);
+            }
+            out.push_back(std::move(result));
+        } else if (b.is_object() && b.contains("text") && b["text"].is_string()) {
+            text.push_back(b["text"].get<std::string>());
+        } else if (!b.is_object()) {
+            return fmt::format("content.{}: expected a content block object", k);
+        }
+    }
+    msg.content = util::join(text, "\n");
+    if (msg.content.empty() && msg.tool_calls.empty() && !out.empty() && out.back().role == "tool") {
+        msg.role.clear(); // only tool results: nothing of its own to keep
+    }
+    return "";
+}
+
+// The tools offered: OpenAI's [{type: function, function: {name, description, parameters}}],
+// Anthropic's [{name, description, input_schema}].
+std::string read_tools(const json& j, bool anthropic, std::vector<ToolSpec>& tools) {
+    if (!j.contains("tools") || j["tools"].is_null()) {
+        return "";
+    }
+    if (!j["tools"].is_array()) {
+        return "tools: expected an array";
+    }
+    for (std::size_t i = 0; i < j["tools"].size(); ++i) {
+        const json& t = j["tools"][i];
+        const json fn = anthropic ? t : (t.is_object() ? t.value("function", json()) : json());
+        if (!fn.is_object() || !fn.contains("name") || !fn["name"].is_string()) {
+            return fmt::format("tools.{}: expected {}", i,
+                               anthropic ? "{name, description, input_schema}"
+                                         : "{type: function, function: {name, description, parameters}}");
+        }
+        tools.push_back(ToolSpec{fn["name"].get<std::string>(), fn.value("description", ""),
+                                 fn.value(anthropic ? "input_schema" : "parameters", json::object())});
+    }
+    return "";
+}
+
 // Reads the fields both protocols share; returns the problem, or "".
-std::string parse_common(const json& j, ChatCall& call) {
+std::string parse_common(const json& j, ChatCall& call, bool anthropic) {
     if (!j.contains("model") || !j["model"].is_string()) {
         return "model: required, a string";
     }
@@ -320,17 +414,21 @@ std::string parse_common(const json& j, ChatCall& call) {
             return fmt::format("messages.{}: expected an object with a string role", i);
         }
         msg.role = m["role"].get<std::string>();
-        if (!content_text(m.value("content", json()), msg.content)) {
-            return fmt::format("messages.{}.content: expected a string or an array of text parts",
-                               i);
+        std::string problem = anthropic ? read_anthropic_message(m, msg, call.messages)
+                                        : read_openai_message(m, msg);
+        if (!problem.empty()) {
+            return fmt::format("messages.{}.{}", i, problem);
         }
-        call.messages.push_back(std::move(msg));
+        if (!msg.role.empty()) {
+            call.messages.push_back(std::move(msg));
+        }
     }
-    return "";
+    std::string problem = read_tools(j, anthropic, call.tools);
+    return problem;
 }
 
 std::string parse_openai(const json& j, ChatCall& call) {
-    std::string problem = parse_common(j, call);
+    std::string problem = parse_common(j, call, false);
     if (problem.empty() && j.contains("stream_options") && j["stream_options"].is_object()) {
         call.include_usage = j["stream_options"].value("include_usage", false);
     }
@@ -338,7 +436,7 @@ std::string parse_openai(const json& j, ChatCall& call) {
 }
 
 std::string parse_anthropic(const json& j, ChatCall& call) {
-    std::string problem = parse_common(j, call);
+    std::string problem = parse_common(j, call, true);
     if (!problem.empty()) {
         return problem;
     }
@@ -483,10 +581,27 @@ struct Answer {
     std::string model; // as the client named it
     std::int64_t created = 0;
     std::string text;
+    std::vector<ToolCall> tool_calls;
     Usage usage;
     double ttft_ms = 0;
     double total_ms = 0;
 };
+
+// A call's arguments in 1–3 pieces, as streamed argument deltas arrive.
+std::vector<std::string> argument_pieces(const ToolCall& c) {
+    std::vector<std::string> pieces;
+    size_t n = std::min<size_t>(3, std::max<size_t>(1, c.arguments.size() / 8));
+    for (size_t i = 0; i < n; ++i) {
+        pieces.push_back(c.arguments.substr(c.arguments.size() * i / n, c.arguments.size() * (i + 1) / n - c.arguments.size() * i / n));
+    }
+    return pieces;
+}
+
+// Anthropic's tool_use input is an object; arguments that are not JSON go as the raw string.
+json tool_input(const ToolCall& c) {
+    json input = json::parse(c.arguments, nullptr, false);
+    return input.is_discarded() ? json(c.arguments) : input;
+}
 
 // Times the content pieces from the first token to the end of the answer.
 std::vector<double> piece_times(const Answer& a, size_t n) {
@@ -524,7 +639,17 @@ std::vector<Event> openai_stream(const Answer& a, bool include_usage, bool malfo
         bool mangle = malformed && i == std::min<size_t>(1, pieces.size() - 1);
         events.push_back({times[i], mangle ? "data: " + broken(dump(c)) + "\n\n" : sse_data(c)});
     }
-    events.push_back({a.total_ms, sse_data(chunk(json::object(), "stop"))});
+    // Each call: its id and name first, then its arguments in pieces, all named by its index.
+    for (size_t i = 0; i < a.tool_calls.size(); ++i) {
+        const ToolCall& t = a.tool_calls[i];
+        json head = {{"index", i}, {"id", t.id}, {"type", "function"}, {"function", {{"name", t.name}, {"arguments", ""}}}};
+        events.push_back({a.total_ms, sse_data(chunk({{"tool_calls", json::array({head})}}, nullptr))});
+        for (const auto& piece : argument_pieces(t)) {
+            json d = {{"index", i}, {"function", {{"arguments", piece}}}};
+            events.push_back({a.total_ms, sse_data(chunk({{"tool_calls", json::array({d})}}, nullptr))});
+        }
+    }
+    events.push_back({a.total_ms, sse_data(chunk(json::object(), a.tool_calls.empty() ? "stop" : "tool_calls"))});
     if (include_usage) {
         json u = chunk(json::object(), nullptr);
         u["choices"] = json::array();
@@ -567,15 +692,39 @@ std::vector<Event> anthropic_stream(const Answer& a, bool malformed) {
     }
     json stop_block = {{"type", "content_block_stop"}, {"index", 0}};
     json delta = {{"type", "message_delta"},
-                  {"delta", {{"stop_reason", "end_turn"}, {"stop_sequence", nullptr}}},
+                  {"delta", {{"stop_reason", a.tool_calls.empty() ? "end_turn" : "tool_use"}, {"stop_sequence", nullptr}}},
                   {"usage", {{"output_tokens", a.usage.output_tokens}}}};
     events.push_back({a.total_ms, sse_event("content_block_stop", dump(stop_block))});
+    // Each call is a tool_use block after the text block, its input streamed as JSON pieces.
+    for (size_t i = 0; i < a.tool_calls.size(); ++i) {
+        const ToolCall& t = a.tool_calls[i];
+        json start_tool = {{"type", "content_block_start"},
+                           {"index", i + 1},
+                           {"content_block", {{"type", "tool_use"}, {"id", t.id}, {"name", t.name}, {"input", json::object()}}}};
+        events.push_back({a.total_ms, sse_event("content_block_start", dump(start_tool))});
+        for (const auto& piece : argument_pieces(t)) {
+            json d = {{"type", "content_block_delta"}, {"index", i + 1}, {"delta", {{"type", "input_json_delta"}, {"partial_json", piece}}}};
+            events.push_back({a.total_ms, sse_event("content_block_delta", dump(d))});
+        }
+        events.push_back({a.total_ms, sse_event("content_block_stop", dump(json{{"type", "content_block_stop"}, {"index", i + 1}}))});
+    }
     events.push_back({a.total_ms, sse_event("message_delta", dump(delta))});
     events.push_back({a.total_ms, sse_event("message_stop", R"({"type":"message_stop"})")});
     return events;
 }
 
 json openai_body(const Answer& a) {
+    json message = {{"role", "assistant"}, {"content", a.text}, {"refusal", nullptr}};
+    if (!a.tool_calls.empty()) {
+        json calls = json::array();
+        for (const auto& t : a.tool_calls) {
+            calls.push_back({{"id", t.id}, {"type", "function"}, {"function", {{"name", t.name}, {"arguments", t.arguments}}}});
+        }
+        message["tool_calls"] = std::move(calls);
+        if (a.text.empty()) {
+            message["content"] = nullptr;
+        }
+    }
     return {{"id", a.id},
             {"object", "chat.completion"},
             {"created", a.created},
@@ -584,9 +733,9 @@ json openai_body(const Answer& a) {
             {"choices",
              json::array(
                  {{{"index", 0},
-                   {"message", {{"role", "assistant"}, {"content", a.text}, {"refusal", nullptr}}},
+                   {"message", std::move(message)},
                    {"logprobs", nullptr},
-                   {"finish_reason", "stop"}}})},
+                   {"finish_reason", a.tool_calls.empty() ? "stop" : "tool_calls"}}})},
             {"usage",
              {{"prompt_tokens", a.usage.input_tokens},
               {"completion_tokens", a.usage.output_tokens},
@@ -594,12 +743,19 @@ json openai_body(const Answer& a) {
 }
 
 json anthropic_body(const Answer& a) {
+    json content = json::array();
+    if (!a.text.empty() || a.tool_calls.empty()) {
+        content.push_back({{"type", "text"}, {"text", a.text}});
+    }
+    for (const auto& t : a.tool_calls) {
+        content.push_back({{"type", "tool_use"}, {"id", t.id}, {"name", t.name}, {"input", tool_input(t)}});
+    }
     return {{"id", a.id},
             {"type", "message"},
             {"role", "assistant"},
             {"model", a.model},
-            {"content", json::array({{{"type", "text"}, {"text", a.text}}})},
-            {"stop_reason", "end_turn"},
+            {"content", std::move(content)},
+            {"stop_reason", a.tool_calls.empty() ? "end_turn" : "tool_use"},
             {"stop_sequence", nullptr},
             {"usage",
              {{"input_tokens", a.usage.input_tokens}, {"output_tokens", a.usage.output_tokens}}}};
@@ -845,6 +1001,7 @@ struct HttplibServer::Impl {
         request.seed = call.seed.value_or(options.seed);
         request.sim_hint = answers.find(call.messages);
         request.task_type = request.sim_hint ? request.sim_hint->task_type : "chat";
+        request.tools = call.tools;
         std::uint64_t attempt = attempt_id(*model, request);
         SimAnswer sim = simulate(*model, request, attempt_of(attempt));
         record_attempt(attempt, sim.failed);
@@ -870,6 +1027,15 @@ struct HttplibServer::Impl {
         a.id = (p == Protocol::openai ? "chatcmpl-" : "msg_") +
                hex64(util::mix64(*rec.seq ^ util::hash64(request.key, request.seed)));
         a.text = sim.text;
+        a.tool_calls = sim.tool_calls;
+        if (fault && !call.tools.empty()) {
+            play_tool_fault(fault->kind, call, a);
+        }
+        for (auto& t : a.tool_calls) {
+            if (p == Protocol::anthropic && t.id.rfind("call_", 0) == 0) {
+                t.id = "toolu_" + t.id.substr(5);
+            }
+        }
         a.usage = sim.usage;
         a.total_ms = total;
         double ttft_share = sim.latency_ms > 0 ? std::min(1.0, sim.ttft_ms / sim.latency_ms) : 0.0;
@@ -920,6 +1086,9 @@ struct HttplibServer::Impl {
         }
         case FaultKind::truncate:
         case FaultKind::malformed:
+        case FaultKind::tool_args:
+        case FaultKind::tool_unknown:
+        case FaultKind::tool_loop:
             return true;
         case FaultKind::reset:
             drop_connection(res);
@@ -950,6 +1119,36 @@ struct HttplibServer::Impl {
             return false;
         }
         return false;
+    }
+
+    // A tool fault changes the answer's calls (or makes its text a call): arguments that are
+    // not JSON, a tool that was not offered, or the conversation's last call once more.
+    static void play_tool_fault(FaultKind kind, const ChatCall& call, Answer& a) {
+        if (kind != FaultKind::tool_args && kind != FaultKind::tool_unknown && kind != FaultKind::tool_loop) {
+            return;
+        }
+        std::optional<ToolCall> last;
+        for (const auto& m : call.messages) {
+            if (!m.tool_calls.empty()) {
+                last = m.tool_calls.back();
+            }
+        }
+        if (a.tool_calls.empty()) {
+            std::string id = fmt::format("call_{:016x}", util::hash64(a.id));
+            a.tool_calls.push_back(kind == FaultKind::tool_loop && last ? *last
+                                                                         : ToolCall{id, call.tools.front().name, "{}"});
+            a.tool_calls.back().id = id;
+            a.text.clear();
+        }
+        ToolCall& t = a.tool_calls.front();
+        if (kind == FaultKind::tool_args) {
+            t.arguments = t.arguments.substr(0, t.arguments.size() / 2) + "}, \"oops";
+        } else if (kind == FaultKind::tool_unknown) {
+            t.name = "no_such_tool_" + t.name;
+        } else if (last) {
+            t.name = last->name;
+            t.arguments = last->arguments;
+        }
     }
 
     void stream_answer(Protocol p, const Answer& a, bool include_usage, bool truncate,

@@ -161,6 +161,32 @@ CREATE TABLE step_results (
     UNIQUE (run_id, suite, task_id, target, repeat, step_id)
 );
 )sql",
+    // 4: agent loops: each tool call of each turn (the turns are step rows), a result's
+    // trajectory, and cached answers that are tool calls
+    R"sql(
+ALTER TABLE results ADD COLUMN trajectory TEXT;
+ALTER TABLE response_cache ADD COLUMN tool_calls TEXT;
+CREATE TABLE tool_calls (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    suite       TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    repeat      INTEGER NOT NULL,
+    turn        INTEGER NOT NULL,
+    idx         INTEGER NOT NULL,
+    call_id     TEXT,
+    tool        TEXT NOT NULL,
+    arguments   TEXT NOT NULL,
+    valid       INTEGER NOT NULL,
+    is_error    INTEGER NOT NULL,
+    result      TEXT,
+    error       TEXT,
+    latency_ms  REAL NOT NULL,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+    UNIQUE (run_id, suite, task_id, target, repeat, turn, idx)
+);
+)sql",
 };
 
 // Binds a value, or leaves the parameter NULL when there is none.
@@ -270,8 +296,8 @@ void Store::add_results(const std::vector<ResultRow>& rows) {
                          "task_type, target, model, repeat, status, score, passed, threshold, "
                          "input_tokens, output_tokens, tokens_estimated, cost_usd, latency_ms, "
                          "ttft_ms, retries, output, evaluations, error_kind, error, simulated, route, "
-                         "judge_cost_usd, cached, sequential_ms, failed_step) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                         "judge_cost_usd, cached, sequential_ms, failed_step, trajectory) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& r : rows) {
         st.reset();
         st.clearBindings();
@@ -304,6 +330,7 @@ void Store::add_results(const std::vector<ResultRow>& rows) {
         st.bind(27, r.cached ? 1 : 0);
         bind_or_null(st, 28, r.sequential_ms);
         bind_or_null(st, 29, r.failed_step);
+        bind_or_null(st, 30, r.trajectory);
         st.exec();
     }
     tx.commit();
@@ -619,7 +646,7 @@ bool Store::add_feedback(const std::string& request_id, double score, const std:
 std::optional<CachedResponse> Store::cache_get(const std::string& key) {
     SQLite::Statement st(m_impl->db,
                          "SELECT text, input_tokens, output_tokens, cached_input_tokens, tokens_estimated, "
-                         "cost_usd, latency_ms, ttft_ms FROM response_cache WHERE key = ?");
+                         "cost_usd, latency_ms, ttft_ms, tool_calls FROM response_cache WHERE key = ?");
     st.bind(1, key);
     if (!st.executeStep()) {
         return std::nullopt;
@@ -633,6 +660,9 @@ std::optional<CachedResponse> Store::cache_get(const std::string& key) {
     c.cost_usd = st.getColumn(5).getDouble();
     c.latency_ms = st.getColumn(6).getDouble();
     c.ttft_ms = st.getColumn(7).isNull() ? std::nullopt : std::optional(st.getColumn(7).getDouble());
+    if (!st.getColumn(8).isNull()) {
+        c.tool_calls = nlohmann::json::parse(st.getColumn(8).getString(), nullptr, false);
+    }
     return c;
 }
 
@@ -643,8 +673,8 @@ void Store::cache_put(const std::vector<CacheEntry>& entries) {
     SQLite::Transaction tx(m_impl->db);
     SQLite::Statement st(m_impl->db,
                          "INSERT OR REPLACE INTO response_cache (key, model, text, input_tokens, output_tokens, "
-                         "cached_input_tokens, tokens_estimated, cost_usd, latency_ms, ttft_ms) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?)");
+                         "cached_input_tokens, tokens_estimated, cost_usd, latency_ms, ttft_ms, tool_calls) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& e : entries) {
         const CachedResponse& c = e.response;
         st.reset();
@@ -659,6 +689,39 @@ void Store::cache_put(const std::vector<CacheEntry>& entries) {
         st.bind(8, c.cost_usd);
         st.bind(9, c.latency_ms);
         bind_or_null(st, 10, c.ttft_ms);
+        bind_or_null(st, 11, c.tool_calls);
+        st.exec();
+    }
+    tx.commit();
+}
+
+void Store::add_tool_calls(const std::vector<ToolCallRow>& rows) {
+    if (rows.empty()) {
+        return;
+    }
+    SQLite::Transaction tx(m_impl->db);
+    SQLite::Statement st(m_impl->db,
+                         "INSERT OR IGNORE INTO tool_calls (run_id, suite, task_id, target, repeat, turn, idx, call_id, "
+                         "tool, arguments, valid, is_error, result, error, latency_ms) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    for (const auto& r : rows) {
+        st.reset();
+        st.clearBindings();
+        st.bind(1, r.run_id);
+        st.bind(2, r.suite);
+        st.bind(3, r.task_id);
+        st.bind(4, r.target);
+        st.bind(5, r.repeat);
+        st.bind(6, r.turn);
+        st.bind(7, r.index);
+        bind_or_null(st, 8, r.call_id);
+        st.bind(9, r.tool);
+        st.bind(10, r.arguments);
+        st.bind(11, r.valid ? 1 : 0);
+        st.bind(12, r.is_error ? 1 : 0);
+        st.bind(13, r.result);
+        bind_or_null(st, 14, r.error);
+        st.bind(15, r.latency_ms);
         st.exec();
     }
     tx.commit();

@@ -62,6 +62,7 @@ struct ResultRow {
     // Workflows: latency_ms is the critical path as it ran; this is the sum of the steps'.
     std::optional<double> sequential_ms;
     std::string failed_step; // the first step whose evaluators failed (or that failed)
+    nlohmann::json trajectory; // an agent task: {turns, tool_calls, invalid_calls, stop, calls: [...]}
 };
 
 // The columns a leaderboard aggregates: no output, evaluations or route. The strings view
@@ -116,6 +117,26 @@ struct CachedResponse {
     double cost_usd = 0;
     double latency_ms = 0;
     std::optional<double> ttft_ms;
+    nlohmann::json tool_calls; // [{id, name, arguments}] when the answer called tools; null otherwise
+};
+
+// One tool call of an agent's turn, as the loop handled it.
+struct ToolCallRow {
+    std::int64_t run_id = 0;
+    std::string suite;
+    std::string task_id;
+    std::string target;
+    std::int64_t repeat = 0;
+    std::int64_t turn = 0; // 1-based
+    std::int64_t index = 0; // within the turn
+    std::string call_id;
+    std::string tool;
+    std::string arguments; // as the model wrote them
+    bool valid = true;     // the tool exists and the arguments are JSON that fits its schema
+    bool is_error = false; // the model was told the call failed
+    std::string result;    // what the model was told
+    std::string error;     // why it failed
+    double latency_ms = 0;
 };
 
 struct JudgeCall {
@@ -182,7 +203,7 @@ struct StepRow {
 std::string work_key(const std::string& suite, const std::string& task_id, const std::string& target,
                      std::int64_t repeat);
 
-inline constexpr int k_schema_version = 3;
+inline constexpr int k_schema_version = 4;
 
 class Store {
   public:
@@ -233,6 +254,7 @@ class Store {
     void cache_put(const std::vector<CacheEntry>& entries);
 
     void add_judge_calls(const std::vector<JudgeCall>& calls);
+    void add_tool_calls(const std::vector<ToolCallRow>& rows);
 
     // Workflow steps: written in one transaction (a step already recorded is ignored); the
     // steps of tasks that have no result yet (what a resume need not call again), by work key;

@@ -1,0 +1,412 @@
+#include <orch/bench/agent.hpp>
+#include <orch/config/agent.hpp>
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace orch::bench {
+
+namespace {
+
+using nlohmann::json;
+
+json arguments_json(const std::string& text) {
+    json j = json::parse(text, nullptr, false);
+    return j.is_discarded() ? json(text) : j;
+}
+
+// The number in "turn12"; 0 when it is not a turn's id.
+std::size_t turn_number(const std::string& step_id) {
+    if (step_id.rfind("turn", 0) != 0) {
+        return 0;
+    }
+    try {
+        return static_cast<std::size_t>(std::stoul(step_id.substr(4)));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+} // namespace
+
+AgentTask::AgentTask(std::shared_ptr<const config::Task> task, const tools::ToolBox& tools,
+                     const store::StepRow& identity, const std::vector<store::StepRow>* restored)
+    : m_task(std::move(task)), m_tools(tools), m_identity(identity) {
+    const config::Task& t = *m_task;
+    m_messages = t.messages;
+    m_turn_task.suite = t.suite;
+    m_turn_task.id = t.id;
+    m_turn_task.type = t.type;
+    m_turn_task.tags = t.tags;
+    m_turn_task.difficulty = t.difficulty;
+    m_turn_task.where = t.where;
+    m_final_task = t;
+    m_trajectory = {{"turns", 0}, {"tool_calls", 0}, {"invalid_calls", 0}, {"tool_errors", 0}, {"stop", ""},
+                    {"calls", json::array()}};
+    m_spec.type = t.type;
+    m_spec.sensitive = t.sensitive;
+    m_spec.params = t.params;
+    m_spec.threshold = 1;
+
+    // A resumed run: the turns already recorded, in order, as far as they go unbroken.
+    std::vector<const store::StepRow*> rows;
+    if (restored != nullptr) {
+        for (const auto& r : *restored) {
+            if (turn_number(r.step_id) > 0 && r.status == "answered") {
+                rows.push_back(&r);
+            }
+        }
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) {
+        return turn_number(a->step_id) < turn_number(b->step_id);
+    });
+    for (const auto* r : rows) {
+        json turn = json::parse(r->output, nullptr, false);
+        if (turn_number(r->step_id) != m_turns.size() + 1 || !turn.is_object() || m_state == State::done) {
+            break;
+        }
+        Turn& tr = m_turns.emplace_back();
+        tr.row = *r;
+        tr.emitted = true;
+        for (const auto& c : turn.value("calls", json::array())) {
+            tr.calls.push_back(ToolCall{c.value("id", ""), c.value("name", ""), c.value("arguments", "")});
+        }
+        json results = turn.value("results", json::array());
+        for (std::size_t i = 0; i < tr.calls.size(); ++i) {
+            json res = i < results.size() ? results[i] : json::object();
+            tools::ToolOutcome o;
+            o.content = res.value("content", "");
+            o.is_error = res.value("is_error", false);
+            o.valid = res.value("valid", true);
+            o.error = res.value("error", "");
+            o.latency_ms = res.value("latency_ms", 0.0);
+            tr.run += res.value("ran", true) ? 1 : 0;
+            tr.outcomes.push_back(o);
+        }
+        m_messages.push_back(Message{"assistant", turn.value("text", ""), tr.calls});
+        m_calls += static_cast<std::int64_t>(tr.run);
+        m_clock = r->end_ms;
+        close_turn();
+    }
+}
+
+void AgentTask::set_spec() {
+    m_spec.id = fmt::format("turn{}", m_turns.size());
+    m_spec.tags = m_task->tags;
+    // A policy can route the turn that picks the first tools apart from the turns that read
+    // their results (and usually answer).
+    bool after_tools = std::any_of(m_messages.begin(), m_messages.end(), [](const Message& m) { return m.role == "tool"; });
+    m_spec.tags.push_back(after_tools ? "agent:after_tools" : "agent:first");
+}
+
+std::vector<std::size_t> AgentTask::take_ready(double now_ms) {
+    if (m_state != State::ready) {
+        return {};
+    }
+    m_state = State::queued;
+    Turn& t = m_turns.emplace_back();
+    t.row = m_identity;
+    t.row.step_id = fmt::format("turn{}", m_turns.size());
+    t.row.step_type = "agent_turn";
+    t.row.threshold = 1;
+    t.ready_ms = m_clock;
+    t.queued_ms = now_ms;
+    set_spec();
+    return {m_turns.size() - 1};
+}
+
+Request AgentTask::request(std::size_t /*step*/, const std::string& key, std::uint64_t seed) {
+    const config::Task& t = *m_task;
+    Request r;
+    r.messages = m_messages;
+    r.params = t.params;
+    r.task_type = t.type;
+    r.key = key;
+    r.seed = seed;
+    r.sim_hint = SimHint{t.type, t.reference, t.choices, t.difficulty, {},
+                         {{"calls", t.trajectory.is_null() ? json::array() : t.trajectory}}};
+    r.tools = m_tools.specs();
+    m_turn_task.messages = m_messages;
+    return r;
+}
+
+void AgentTask::started(std::size_t step, double now_ms) {
+    Turn& t = m_turns[step];
+    m_state = State::calling;
+    t.row.start_ms = t.ready_ms + std::max(0.0, now_ms - t.queued_ms);
+}
+
+void AgentTask::answered(std::size_t step, const provider::Outcome& outcome,
+                         const std::optional<route::RouteResult>& route, const std::string& policy) {
+    Turn& t = m_turns[step];
+    store::StepRow& row = t.row;
+    if (route) {
+        row.model = route->model_used;
+        row.route = {{"policy", policy}, {"rule", route->rule}, {"chain", route->chain}};
+        row.cost_usd = route->total_cost_usd;
+        row.latency_ms = route->total_latency_ms;
+        row.input_tokens = route->usage.input_tokens;
+        row.output_tokens = route->usage.output_tokens;
+    }
+    if (!outcome) {
+        const ProviderError& e = outcome.error();
+        row.status = "error";
+        row.error_kind = to_string(e.kind);
+        row.error = e.message;
+        row.retries = e.retries;
+        if (!route) {
+            row.latency_ms = e.latency_ms;
+        }
+        row.end_ms = row.start_ms + row.latency_ms;
+        m_clock = row.end_ms;
+        m_stop = "error";
+        m_trajectory["stop"] = m_stop;
+        m_trajectory["turns"] = m_turns.size();
+        m_state = State::done;
+        return;
+    }
+    const Completion& c = outcome.value();
+    if (!route) {
+        row.model = c.model;
+        row.cost_usd = c.cost_usd;
+        row.latency_ms = c.latency_ms;
+        row.input_tokens = c.usage.input_tokens;
+        row.output_tokens = c.usage.output_tokens;
+    }
+    row.retries = c.retries;
+    row.cached = c.cached;
+    row.end_ms = row.start_ms + row.latency_ms;
+    t.simulated = c.simulated;
+    t.calls = c.tool_calls;
+    for (std::size_t i = 0; i < t.calls.size(); ++i) {
+        if (t.calls[i].id.empty()) {
+            t.calls[i].id = fmt::format("call_{}_{}", m_turns.size(), i + 1);
+        }
+    }
+    m_messages.push_back(Message{"assistant", c.text, t.calls});
+    // Calls past max_tool_calls are not run: the loop stops once the ones within it answer.
+    const auto& agent = *m_task->agent;
+    t.run = static_cast<std::size_t>(
+        std::clamp<std::int64_t>(agent.max_tool_calls - m_calls, 0, static_cast<std::int64_t>(t.calls.size())));
+    m_calls += static_cast<std::int64_t>(t.run);
+    t.outcomes.assign(t.calls.size(), std::nullopt);
+    for (std::size_t i = 0; i < t.calls.size(); ++i) {
+        const ToolCall& call = t.calls[i];
+        if (i >= t.run) {
+            tools::ToolOutcome o;
+            o.is_error = true;
+            o.error = fmt::format("not run: the task's max_tool_calls ({}) was reached", agent.max_tool_calls);
+            o.content = "error: " + o.error;
+            t.outcomes[i] = o;
+        } else if (auto bad = m_tools.check(call)) {
+            t.outcomes[i] = *bad; // back to the model as a tool error, as agent runtimes do
+        } else if (m_tools.runs_program(call)) {
+            m_jobs.push_back(ToolJob{step, i, call});
+        } else {
+            t.outcomes[i] = m_tools.run(call);
+        }
+    }
+    m_state = State::tools;
+    if (m_jobs.empty()) {
+        close_turn();
+    }
+}
+
+std::vector<ToolJob> AgentTask::take_tool_jobs() {
+    std::vector<ToolJob> out;
+    out.swap(m_jobs);
+    return out;
+}
+
+void AgentTask::tool_done(const ToolJob& job, const tools::ToolOutcome& outcome) {
+    Turn& t = m_turns[job.step];
+    t.outcomes[job.index] = outcome;
+    if (std::all_of(t.outcomes.begin(), t.outcomes.end(), [](const auto& o) { return o.has_value(); })) {
+        close_turn();
+    }
+}
+
+void AgentTask::close_turn() {
+    Turn& t = m_turns.back();
+    double tools_ms = 0; // a turn's calls run side by side
+    for (std::size_t i = 0; i < t.calls.size(); ++i) {
+        const tools::ToolOutcome& o = *t.outcomes[i];
+        tools_ms = std::max(tools_ms, o.latency_ms);
+        Message result{"tool", o.content};
+        result.tool_call_id = t.calls[i].id;
+        result.is_error = o.is_error;
+        m_messages.push_back(std::move(result));
+    }
+    m_clock = t.row.end_ms + tools_ms;
+    record(t);
+    const auto& agent = *m_task->agent;
+    if (t.calls.empty()) {
+        m_stop = "answer";
+    } else if (t.run < t.calls.size()) {
+        m_stop = "max_tool_calls";
+    } else if (static_cast<std::int64_t>(m_turns.size()) >= agent.max_turns) {
+        m_stop = "max_turns";
+    }
+    m_trajectory["stop"] = m_stop;
+    m_state = m_stop.empty() ? State::ready : State::done;
+}
+
+void AgentTask::record(const Turn& t) {
+    json calls = json::array();
+    json results = json::array();
+    std::size_t turn = turn_number(t.row.step_id);
+    for (std::size_t i = 0; i < t.calls.size(); ++i) {
+        const ToolCall& c = t.calls[i];
+        const tools::ToolOutcome& o = *t.outcomes[i];
+        bool ran = i < t.run;
+        calls.push_back({{"id", c.id}, {"name", c.name}, {"arguments", c.arguments}});
+        results.push_back({{"content", o.content}, {"is_error", o.is_error}, {"valid", o.valid}, {"error", o.error},
+                           {"latency_ms", o.latency_ms}, {"ran", ran}});
+        json entry = {{"turn", turn}, {"name", c.name}, {"arguments", arguments_json(c.arguments)}, {"valid", o.valid}};
+        if (o.is_error) {
+            entry["error"] = o.error;
+        }
+        if (!ran) {
+            entry["ran"] = false;
+        }
+        m_trajectory["calls"].push_back(std::move(entry));
+        if (ran) {
+            m_trajectory["tool_calls"] = m_trajectory["tool_calls"].get<std::int64_t>() + 1;
+            m_trajectory["invalid_calls"] = m_trajectory["invalid_calls"].get<std::int64_t>() + (o.valid ? 0 : 1);
+            m_trajectory["tool_errors"] = m_trajectory["tool_errors"].get<std::int64_t>() + (o.is_error ? 1 : 0);
+        }
+        if (!t.emitted) {
+            store::ToolCallRow r;
+            r.run_id = t.row.run_id;
+            r.suite = t.row.suite;
+            r.task_id = t.row.task_id;
+            r.target = t.row.target;
+            r.repeat = t.row.repeat;
+            r.turn = static_cast<std::int64_t>(turn);
+            r.index = static_cast<std::int64_t>(i + 1);
+            r.call_id = c.id;
+            r.tool = c.name;
+            r.arguments = c.arguments;
+            r.valid = o.valid;
+            r.is_error = o.is_error;
+            r.result = o.content;
+            r.error = o.error;
+            r.latency_ms = o.latency_ms;
+            m_tool_rows.push_back(std::move(r));
+        }
+    }
+    m_trajectory["turns"] = m_turns.size();
+    if (!t.emitted) {
+        Turn& mt = m_turns.back();
+        mt.row.status = "answered";
+        mt.row.output = json{{"text", m_messages[m_messages.size() - t.calls.size() - 1].content},
+                             {"calls", calls},
+                             {"results", results}}
+                            .dump();
+    }
+}
+
+std::vector<store::StepRow> AgentTask::take_rows() {
+    std::vector<store::StepRow> out;
+    for (auto& t : m_turns) {
+        bool finished = t.row.status == "answered" || t.row.status == "error";
+        if (finished && !t.emitted) {
+            t.emitted = true;
+            out.push_back(t.row);
+        }
+    }
+    return out;
+}
+
+std::vector<store::ToolCallRow> AgentTask::take_tool_rows() {
+    std::vector<store::ToolCallRow> out;
+    out.swap(m_tool_rows);
+    return out;
+}
+
+std::optional<std::string> AgentTask::final_output() const {
+    if (m_stop == "error" || m_turns.empty()) {
+        return std::nullopt;
+    }
+    if (m_stop != "answer") {
+        return std::string(); // stopped at a limit: the model never answered
+    }
+    json turn = json::parse(m_turns.back().row.output, nullptr, false);
+    return turn.is_object() ? turn.value("text", "") : std::string();
+}
+
+double AgentTask::spent_usd() const {
+    double total = 0;
+    for (const auto& t : m_turns) {
+        total += t.row.cost_usd;
+    }
+    return total;
+}
+
+store::ResultRow AgentTask::result(const TaskScore* score, double judge_cost_usd, const std::string& suite_hash,
+                                   const std::string& policy) const {
+    const config::Task& t = *m_task;
+    store::ResultRow row;
+    const store::StepRow& id = m_turns.front().row;
+    row.run_id = id.run_id;
+    row.suite = id.suite;
+    row.suite_hash = suite_hash;
+    row.task_id = id.task_id;
+    row.task_type = t.type;
+    row.target = id.target;
+    row.repeat = id.repeat;
+    row.threshold = t.threshold;
+    row.judge_cost_usd = judge_cost_usd;
+    row.cached = true;
+    std::vector<std::string> models;
+    json steps = json::object();
+    for (const auto& turn : m_turns) {
+        const store::StepRow& r = turn.row;
+        row.input_tokens += r.input_tokens;
+        row.output_tokens += r.output_tokens;
+        row.cost_usd += r.cost_usd;
+        row.retries += r.retries;
+        row.simulated = row.simulated || turn.simulated;
+        row.cached = row.cached && r.cached;
+        if (!r.model.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) {
+            models.push_back(r.model);
+        }
+        steps[r.step_id] = {{"model", r.model}, {"status", r.status}};
+        if (r.route.is_object()) {
+            steps[r.step_id]["rule"] = r.route.value("rule", "");
+        }
+    }
+    row.latency_ms = m_clock;
+    row.model = models.size() == 1 ? models.front() : "";
+    row.route = {{"steps", steps}};
+    if (!policy.empty()) {
+        row.route["policy"] = policy;
+    }
+    row.trajectory = m_trajectory;
+    row.evaluations = json::array();
+    if (m_stop == "error") {
+        const store::StepRow& f = m_turns.back().row;
+        row.status = "error";
+        row.error_kind = f.error_kind;
+        row.error = fmt::format("{}: {}", f.step_id, f.error);
+        row.failed_step = f.step_id;
+        return row;
+    }
+    row.output = final_output().value_or("");
+    if (score != nullptr && score->scored) {
+        row.status = "scored";
+        row.score = score->score;
+        row.passed = score->passed;
+        row.evaluations = score->evaluations;
+    } else {
+        row.status = "unscored";
+        row.error_kind = "evaluator";
+        row.error = score != nullptr ? score->reason : "not scored";
+    }
+    if (m_stop != "answer") {
+        row.failed_step = m_stop; // max_turns or max_tool_calls: recorded as such, and scored
+    }
+    return row;
+}
+
+} // namespace orch::bench
