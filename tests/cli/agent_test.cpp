@@ -316,3 +316,28 @@ TEST_CASE("crash::an agent run killed with SIGKILL resumes at the turn, repeatin
     CHECK(checked >= 10);
     CHECK(sql(db, "select count(*) from step_results") == std::to_string(calls.size()) + "\n");
 }
+
+TEST_CASE("cli::bench agent: a turn retried after a 503 is one turn; orch diff shows per-turn route moves") {
+    TempDir dir;
+    write_small_agent(dir, "", 4);
+    std::string log = dir.file("server.jsonl");
+    orch::test::SimServerProcess server(steady_fleet(dir), {"--latency-scale", "0", "--faults", "503@2,503@5", "--log",
+                                                            log, "--suites", dir.file("tasks")});
+    std::string providers = dir.write("providers.toml", orch::test::http_fleet_providers("anthropic", server.base_url()));
+    std::string db = dir.file("d.db");
+    for (const char* target : {"sim-mid", "policy:default"}) {
+        auto r = run_orch({"--providers", providers, "--db", db, "bench", "--suite", dir.file("tasks"), "-t", target,
+                           "--no-cache", "-j", "1"});
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+    }
+    // two requests at the wire answered 503 and were retried: each is still one turn, recorded once
+    CHECK(sql(db, "select count(*), sum(retries) from step_results where run_id = 1") == "8|2\n");
+    CHECK(log_entries(log).size() == 8 + 2 + std::stoul(sql(db, "select count(*) from step_results where run_id = 2")));
+    CHECK(sql(db, "select count(*) from results where status = 'scored'") == "8\n");
+    auto d = run_orch({"--providers", providers, "--db", db, "diff", "1", "2"});
+    INFO(d.out);
+    REQUIRE(d.exit_code == 0);
+    CHECK(d.out.find("small-agent/turn1: 4 paired, 4 routed differently (sim-mid → sim-frontier 4)") != std::string::npos);
+    CHECK(d.out.find("small-agent/turn2: 4 paired, 0 routed differently") != std::string::npos);
+}

@@ -32,7 +32,16 @@ TEST_CASE("cli::bench --target policy:default") {
     }
     SUBCASE("records the route of every task: rule, model used and the chain tried") {
         CHECK(sql(db, "select count(*) from results where target = 'policy:default' and sequential_ms is null and "
-                      "(route is null or json_extract(route, '$.rule') is null or model = '')") == "0\n");
+                      "trajectory is null and (route is null or json_extract(route, '$.rule') is null or model = '')") ==
+              "0\n");
+        // an agent's result carries each turn's route: the first turn planned by the frontier model, the
+        // turns after the tools by the mid model
+        CHECK(sql(db, "select count(*) from results where target = 'policy:default' and trajectory is not null and "
+                      "json_extract(route, '$.steps.turn1.rule') != 'agent-plans'") == "0\n");
+        CHECK(sql(db, "select distinct model from step_results where target = 'policy:default' and step_id = "
+                      "'turn1' and step_type = 'agent_turn'") == "sim-frontier\n");
+        CHECK(sql(db, "select distinct json_extract(route, '$.rule') from step_results where target = "
+                      "'policy:default' and step_id = 'turn2' and step_type = 'agent_turn'") == "agent-follows-up\n");
         // a workflow's result carries each step's route; each step's own row has its rule
         CHECK(sql(db, "select count(*) from results where target = 'policy:default' and sequential_ms is not null "
                       "and json_extract(route, '$.steps') is null") == "0\n");
@@ -40,8 +49,10 @@ TEST_CASE("cli::bench --target policy:default") {
                       "json_extract(route, '$.rule') is null") == "0\n");
         CHECK(sql(db, "select distinct model from results where target = 'policy:default' and "
                       "suite = 'support-triage'") == "sim-small\n");
-        // a routed request per single-step task and per workflow step: 208 + 2 workflows x 36 tasks x 4 steps
-        CHECK(sql(db, "select count(*) from route_log where policy = 'default'") == "496\n");
+        // a routed request per single-step task, per workflow step (208 + 2 workflows x 36 tasks x 4 steps) and
+        // per agent turn
+        CHECK(sql(db, "select count(*) - 496 from route_log where policy = 'default'") ==
+              sql(db, "select count(*) from step_results where target = 'policy:default' and step_type = 'agent_turn'"));
     }
     SUBCASE("sensitive suites never reach an external model") {
         CHECK(sql(db, "select distinct model from results where target = 'policy:default' and "

@@ -12,7 +12,7 @@ using namespace orch::eval::testing;
 TEST_CASE("eval::heuristic_kinds") {
     SUBCASE("lists every kind, and each is recognised") {
         const auto& kinds = heuristic_kinds();
-        CHECK(kinds.size() == 20);
+        CHECK(kinds.size() == 24);
         for (const std::string& k : kinds) {
             CHECK(is_heuristic_kind(k));
         }

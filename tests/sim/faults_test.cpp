@@ -110,7 +110,7 @@ TEST_CASE("sim::FaultPlan") {
         CHECK(parse_error("429:0.1,42x:0.1") ==
               "--faults: item 2 \"42x:0.1\": unknown fault kind \"42x\"; expected one of 429, 500, "
               "502, "
-              "503, hang, reset, truncate, malformed, context, slow, auth");
+              "503, hang, reset, truncate, malformed, context, slow, auth, tool-args, tool-unknown, tool-loop");
     }
     SUBCASE("other bad items say what was expected") {
         CHECK(parse_error("429").find("item 1 \"429\": expected KIND[=ARG]:RATE") !=

@@ -1,5 +1,6 @@
 #include <orch/bench/agent.hpp>
 #include <orch/config/agent.hpp>
+#include <orch/util/strings.hpp>
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -265,6 +266,8 @@ void AgentTask::record(const Turn& t) {
         json entry = {{"turn", turn}, {"name", c.name}, {"arguments", arguments_json(c.arguments)}, {"valid", o.valid}};
         if (o.is_error) {
             entry["error"] = o.error;
+        } else {
+            entry["result"] = util::truncate(o.content, 200); // for the report's transcript
         }
         if (!ran) {
             entry["ran"] = false;

@@ -1,6 +1,9 @@
 #include <orch/bench/estimate.hpp>
+#include <orch/config/agent.hpp>
+#include <orch/tools/toolbox.hpp>
 
 #include <algorithm>
+#include <memory>
 
 namespace orch::bench {
 
@@ -53,11 +56,42 @@ void add_workflow(TargetEstimate& t, const config::ModelConfig& model, const con
     }
 }
 
+// An agent task: the turns of its golden trajectory, each reading the conversation so far (the
+// tools offered, the calls before it and what the fixtures answer them), then the answer. A
+// program tool's result is taken to be 64 characters; a model that errs takes more turns.
+void add_agent(TargetEstimate& t, const config::ModelConfig& model, const config::Task& task, const tools::ToolBox& box,
+               const std::map<std::pair<std::string, std::string>, double>& history, std::int64_t repeats) {
+    std::int64_t offered = 0;
+    for (const auto& spec : box.specs()) {
+        offered += estimate_tokens(spec.name) + estimate_tokens(spec.description) + estimate_tokens(spec.parameters.dump());
+    }
+    std::vector<Message> messages = task.messages;
+    for (const auto& turn : task.trajectory.is_array() ? task.trajectory : nlohmann::json::array()) {
+        Message asked{"assistant", ""};
+        for (const auto& c : turn) {
+            asked.tool_calls.push_back(ToolCall{"", c.value("name", ""),
+                                                c.contains("arguments") ? c["arguments"].dump() : "{}"});
+        }
+        std::int64_t in = estimate_tokens(messages) + offered;
+        std::int64_t out = estimate_tokens(std::vector<Message>{asked});
+        t.calls += repeats;
+        t.input_tokens += in * repeats;
+        t.output_tokens += out * repeats;
+        t.cost_usd += model.cost_usd(in, out) * static_cast<double>(repeats);
+        messages.push_back(asked);
+        for (const auto& c : asked.tool_calls) {
+            messages.push_back(Message{"tool", box.runs_program(c) ? std::string(64, 'x') : box.run(c).content});
+        }
+    }
+    add_call(t, model, task.type, task.reference, task.params, estimate_tokens(messages) + offered, history, repeats);
+}
+
 } // namespace
 
 RunEstimate estimate_run(const BenchPlan& plan, const BenchOptions& options,
                          const std::map<std::pair<std::string, std::string>, double>& history) {
     RunEstimate est;
+    std::map<const config::AgentSpec*, std::unique_ptr<tools::ToolBox>> boxes; // one per agent suite
     for (const auto& target : plan.targets) {
         const config::ModelConfig* model = target.model;
         if (model == nullptr) {
@@ -73,6 +107,14 @@ RunEstimate estimate_run(const BenchPlan& plan, const BenchOptions& options,
             while (reader.next(task, ignored)) {
                 if (!task.steps.empty()) {
                     add_workflow(t, *model, task, history, options.repeats);
+                    continue;
+                }
+                if (task.agent) {
+                    auto& box = boxes[task.agent.get()];
+                    if (!box) {
+                        box = std::make_unique<tools::ToolBox>(*task.agent);
+                    }
+                    add_agent(t, *model, task, *box, history, options.repeats);
                     continue;
                 }
                 add_call(t, *model, task.type, task.reference, task.params, estimate_tokens(task.messages), history,

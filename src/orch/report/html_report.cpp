@@ -224,6 +224,27 @@ void workflow_section(const Leaderboard& board, std::ostream& out) {
         }
         out << "</tbody>\n</table></div>\n";
     }
+    std::string agent_suite;
+    for (const auto& a : board.agents) {
+        if (a.suite != agent_suite) {
+            out << (agent_suite.empty() ? "" : "</tbody>\n</table></div>\n");
+            agent_suite = a.suite;
+            out << fmt::format("<h3>Agent {}</h3>\n<div class=\"table-wrap\"><table>\n<thead><tr>", h(a.suite));
+            for (std::size_t i = 0; i < k_agent_columns.size(); ++i) {
+                out << (i == 0 ? "<th>" : "<th class=\"num\">") << k_agent_columns[i] << "</th>";
+            }
+            out << "</tr></thead>\n<tbody>\n";
+        }
+        auto cells = agent_cells(a);
+        out << "<tr>";
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            out << (i == 0 ? "<td class=\"name\">" : "<td class=\"num\">") << h(cells[i]) << "</td>";
+        }
+        out << "</tr>\n";
+    }
+    if (!agent_suite.empty()) {
+        out << "</tbody>\n</table></div>\n";
+    }
     for (const auto& t : board.timelines) {
         std::vector<TimelineBar> bars;
         for (const auto& st : t.steps) {
@@ -272,6 +293,9 @@ void results_table(const Leaderboard& board, const HtmlOptions& options, std::os
         std::string reasons = "<ul>";
         for (const auto& reason : result_reasons(r)) {
             reasons += "<li>" + h(reason) + "</li>";
+        }
+        for (const auto& line : transcript_lines(r, 200)) {
+            reasons += "<li class=\"call\">" + h(line) + "</li>";
         }
         reasons += "</ul>";
         std::string output = r.status == "error"

@@ -70,6 +70,9 @@ ojson result_json(const store::ResultRow& r, std::size_t clip_bytes) {
     j["output"] = valid_utf8(r.output);
     // The leaderboard clipped long outputs to clip_bytes and appended "…".
     j["output_clipped"] = r.output.size() > clip_bytes;
+    if (r.trajectory.is_object()) {
+        j["trajectory"] = ojson::parse(r.trajectory.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
     j["error_kind"] = r.error_kind;
     j["error"] = valid_utf8(r.error);
     j["route"] =
@@ -158,6 +161,25 @@ ojson run_json(const Leaderboard& board) {
         workflows.push_back(wf);
     }
     j["workflows"] = workflows;
+    ojson agents = ojson::array();
+    for (const auto& a : board.agents) {
+        ojson ag;
+        ag["suite"] = a.suite;
+        ag["target"] = a.target;
+        ag["tasks"] = a.tasks;
+        ag["solved"] = a.solved;
+        ag["errors"] = a.errors;
+        ag["success_rate"] = a.tasks > 0 ? ojson(round_to(static_cast<double>(a.solved) / static_cast<double>(a.tasks), 4)) : ojson(nullptr);
+        ag["tool_calls"] = a.tool_calls;
+        ag["invalid_calls"] = a.invalid_calls;
+        ag["validity_rate"] = a.tool_calls > 0 ? ojson(round_to(1.0 - static_cast<double>(a.invalid_calls) / static_cast<double>(a.tool_calls), 4)) : ojson(nullptr);
+        ag["mean_turns"] = a.tasks > 0 ? ojson(round_to(static_cast<double>(a.turns) / static_cast<double>(a.tasks), 3)) : ojson(nullptr);
+        ag["mean_tool_calls"] = a.tasks > 0 ? ojson(round_to(static_cast<double>(a.tool_calls) / static_cast<double>(a.tasks), 3)) : ojson(nullptr);
+        ag["stopped_at_limit"] = a.at_limit;
+        ag["cost_per_solved_usd"] = a.solved > 0 ? ojson(round_to(a.cost_usd / static_cast<double>(a.solved), 8)) : ojson(nullptr);
+        agents.push_back(ag);
+    }
+    j["agents"] = agents;
     return j;
 }
 

@@ -1,5 +1,6 @@
 #include <orch/core/error.hpp>
 #include <orch/report/leaderboard.hpp>
+#include <orch/util/strings.hpp>
 #include <orch/report/text.hpp>
 
 #include <algorithm>
@@ -444,7 +445,49 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
     if (!board.workflows.empty()) {
         add_workflow_steps(store, run_id, all.flows, board);
     }
+    auto agents = store.agent_summaries(run_id);
+    for (const auto& t : board.targets) {
+        for (const auto& a : agents) {
+            if (a.target == t.target) {
+                board.agents.push_back(a);
+            }
+        }
+    }
     return board;
+}
+
+std::array<std::string, 8> agent_cells(const store::AgentSummary& a) {
+    auto per_task = [&](std::int64_t n) {
+        return a.tasks > 0 ? fmt::format("{:.2f}", static_cast<double>(n) / static_cast<double>(a.tasks)) : "-";
+    };
+    return {a.target,
+            std::to_string(a.tasks),
+            a.tasks > 0 ? percent(static_cast<double>(a.solved) / static_cast<double>(a.tasks)) : "-",
+            a.tool_calls > 0 ? percent(1.0 - static_cast<double>(a.invalid_calls) / static_cast<double>(a.tool_calls))
+                             : "-",
+            per_task(a.turns),
+            per_task(a.tool_calls),
+            std::to_string(a.at_limit),
+            a.solved > 0 ? money(a.cost_usd / static_cast<double>(a.solved)) : "-"};
+}
+
+std::vector<std::string> transcript_lines(const store::ResultRow& row, std::size_t width) {
+    std::vector<std::string> out;
+    if (!row.trajectory.is_object() || !row.trajectory.contains("calls")) {
+        return out;
+    }
+    for (const auto& c : row.trajectory["calls"]) {
+        const nlohmann::json args = c.value("arguments", nlohmann::json::object());
+        std::string told = c.contains("error") ? "error: " + c.value("error", "") : c.value("result", "");
+        std::string line = fmt::format("turn {}: {} {}{} → {}", c.value("turn", 0), c.value("name", ""),
+                                       args.is_string() ? args.get<std::string>() : args.dump(),
+                                       c.value("valid", true) ? "" : " (invalid)", told);
+        out.push_back(util::truncate(line, width));
+    }
+    if (std::string stop = row.trajectory.value("stop", ""); !stop.empty() && stop != "answer") {
+        out.push_back(fmt::format("stopped at {} after {} turns", stop, row.trajectory.value("turns", 0)));
+    }
+    return out;
 }
 
 std::vector<std::string> result_reasons(const store::ResultRow& row) {
@@ -657,15 +700,35 @@ void print_table(const Leaderboard& board, std::ostream& out, const TableStyle& 
         }
     }
 
+    std::string agent_suite;
+    for (const auto& a : board.agents) {
+        if (a.suite != agent_suite) {
+            agent_suite = a.suite;
+            out << "\n" << bold(fmt::format("Agent {}", a.suite)) << "\n";
+            out << bold(fmt::format("  {:<18} {:>6} {:>8} {:>11} {:>10} {:>10} {:>8} {:>11}", k_agent_columns[0],
+                                    k_agent_columns[1], k_agent_columns[2], k_agent_columns[3], k_agent_columns[4],
+                                    k_agent_columns[5], k_agent_columns[6], k_agent_columns[7]))
+                << "\n";
+        }
+        auto c = agent_cells(a);
+        out << fmt::format("  {:<18} {:>6} {:>8} {:>11} {:>10} {:>10} {:>8} {:>11}\n", c[0], c[1], c[2], c[3], c[4],
+                           c[5], c[6], c[7]);
+    }
+
     if (!board.worst.empty()) {
         out << "\n"
             << bold(fmt::format("Worst results ({}, lowest score first)", board.worst.size()))
             << "\n";
         for (const auto& r : board.worst) {
-            out << fmt::format("{:>8}  {:<18} {}{}\n", score_text(r), r.target, result_label(r),
-                               r.failed_step.empty() ? "" : fmt::format("  (first failing step: {})", r.failed_step));
+            std::string where = r.failed_step.empty() ? ""
+                                : r.trajectory.is_object() ? fmt::format("  (stopped at {})", r.failed_step)
+                                                           : fmt::format("  (first failing step: {})", r.failed_step);
+            out << fmt::format("{:>8}  {:<18} {}{}\n", score_text(r), r.target, result_label(r), where);
             for (const auto& reason : result_reasons(r)) {
                 out << fmt::format("{:>10}reason: {}\n", "", one_line(reason, 110));
+            }
+            for (const auto& line : transcript_lines(r, 110)) {
+                out << fmt::format("{:>10}{}\n", "", one_line(line, 110));
             }
             if (r.status != "error") {
                 out << fmt::format("{:>10}output: {}\n", "", one_line(r.output, 110));

@@ -107,6 +107,8 @@ struct Leaderboard {
     // per suite one task whose steps overlapped (parallel branches), under the best target.
     std::vector<WorkflowStats> workflows;
     std::vector<Timeline> timelines;
+    // Agent suites, per target in leaderboard order and suite.
+    std::vector<store::AgentSummary> agents;
 };
 
 // Reads a run's results (streamed; memory holds the per-target latencies and the worst
@@ -136,6 +138,15 @@ inline constexpr std::array<const char*, 12> k_step_columns = {
     "step", "type", "pass", "quality", "errors", "skipped", "cost", "cost share", "p50", "time share",
     "failures began", "models"};
 std::array<std::string, 12> step_cells(const StepStats& s);
+// An agent suite's row under one target as every table format shows it, in k_agent_columns'
+// order: target, tasks, task success, tool-call validity, turns per task, tool calls per task,
+// tasks stopped at a limit, cost per solved task ("-" when none was solved).
+inline constexpr std::array<const char*, 8> k_agent_columns = {
+    "target", "tasks", "success", "valid calls", "turns/task", "calls/task", "at limit", "cost/solved"};
+std::array<std::string, 8> agent_cells(const store::AgentSummary& a);
+// A result's tool calls, one line each: "turn 2: issue_refund {…} → error: refund rejected…".
+std::vector<std::string> transcript_lines(const store::ResultRow& row, std::size_t width);
+
 // "36 tasks, 5 failed; end to end p50 1.23s (p95 2.10s) against 2.40s one step after another".
 std::string workflow_summary(const WorkflowStats& w);
 

@@ -100,6 +100,27 @@ void print_run(const Leaderboard& board, std::ostream& out) {
         out << "\n";
     }
 
+    std::string agent_suite;
+    for (const auto& a : board.agents) {
+        if (a.suite != agent_suite) {
+            agent_suite = a.suite;
+            out << fmt::format("### Agent {}\n\n|", md_cell(a.suite));
+            for (const char* column : k_agent_columns) {
+                out << " " << column << " |";
+            }
+            out << "\n|:--|--:|--:|--:|--:|--:|--:|--:|\n";
+        }
+        auto cells = agent_cells(a);
+        out << "| " << md_cell(cells[0]);
+        for (std::size_t i = 1; i < cells.size(); ++i) {
+            out << " | " << cells[i];
+        }
+        out << " |\n";
+    }
+    if (!board.agents.empty()) {
+        out << "\n";
+    }
+
     if (!board.worst.empty()) {
         out << fmt::format("### Worst results ({}, lowest score first)\n\n", board.worst.size());
         out << "| score | target | task | reasons | output |\n|--:|:--|:--|:--|:--|\n";
@@ -109,6 +130,9 @@ void print_run(const Leaderboard& board, std::ostream& out) {
             std::string reasons;
             for (const auto& reason : result_reasons(r)) {
                 reasons += (reasons.empty() ? "" : "; ") + reason;
+            }
+            for (const auto& line : transcript_lines(r, 100)) {
+                reasons += "; " + line;
             }
             out << fmt::format("| {} | {} | {} | {} | {} |\n", score, md_cell(r.target),
                                md_cell(result_label(r)), md_cell(reasons, 160),

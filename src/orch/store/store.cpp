@@ -410,7 +410,7 @@ constexpr const char* k_result_columns =
     "run_id, suite, suite_hash, task_id, task_type, target, model, repeat, status, score, "
     "passed, threshold, input_tokens, output_tokens, tokens_estimated, cost_usd, latency_ms, "
     "ttft_ms, retries, output, evaluations, error_kind, error, simulated, route, "
-    "judge_cost_usd, cached, sequential_ms, failed_step";
+    "judge_cost_usd, cached, sequential_ms, failed_step, trajectory";
 
 std::optional<double> optional_double(const SQLite::Column& c) {
     return c.isNull() ? std::nullopt : std::optional(c.getDouble());
@@ -447,6 +447,7 @@ void read_result(SQLite::Statement& st, ResultRow& r) {
     r.cached = st.getColumn(26).getInt() != 0;
     r.sequential_ms = optional_double(st.getColumn(27));
     r.failed_step = st.getColumn(28).getString();
+    r.trajectory = st.getColumn(29).isNull() ? nlohmann::json() : nlohmann::json::parse(st.getColumn(29).getString());
 }
 
 } // namespace
@@ -693,6 +694,33 @@ void Store::cache_put(const std::vector<CacheEntry>& entries) {
         st.exec();
     }
     tx.commit();
+}
+
+std::vector<AgentSummary> Store::agent_summaries(std::int64_t run_id) {
+    SQLite::Statement st(m_impl->db,
+                         "SELECT target, suite, count(*), sum(passed = 1), sum(status = 'error'), "
+                         "sum(json_extract(trajectory, '$.turns')), sum(json_extract(trajectory, '$.tool_calls')), "
+                         "sum(json_extract(trajectory, '$.invalid_calls')), "
+                         "sum(status != 'error' AND json_extract(trajectory, '$.stop') != 'answer'), "
+                         "sum(cost_usd + judge_cost_usd) FROM results WHERE run_id = ? AND trajectory IS NOT NULL "
+                         "GROUP BY target, suite ORDER BY target, suite");
+    st.bind(1, run_id);
+    std::vector<AgentSummary> out;
+    while (st.executeStep()) {
+        AgentSummary a;
+        a.target = st.getColumn(0).getString();
+        a.suite = st.getColumn(1).getString();
+        a.tasks = st.getColumn(2).getInt64();
+        a.solved = st.getColumn(3).getInt64();
+        a.errors = st.getColumn(4).getInt64();
+        a.turns = st.getColumn(5).getInt64();
+        a.tool_calls = st.getColumn(6).getInt64();
+        a.invalid_calls = st.getColumn(7).getInt64();
+        a.at_limit = st.getColumn(8).getInt64();
+        a.cost_usd = st.getColumn(9).getDouble();
+        out.push_back(std::move(a));
+    }
+    return out;
 }
 
 void Store::add_tool_calls(const std::vector<ToolCallRow>& rows) {

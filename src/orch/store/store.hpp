@@ -139,6 +139,20 @@ struct ToolCallRow {
     double latency_ms = 0;
 };
 
+// One agent suite under one target, summed over its results.
+struct AgentSummary {
+    std::string target;
+    std::string suite;
+    std::int64_t tasks = 0;
+    std::int64_t solved = 0; // passed
+    std::int64_t errors = 0;
+    std::int64_t turns = 0;
+    std::int64_t tool_calls = 0;    // calls the loop handled (run or refused)
+    std::int64_t invalid_calls = 0; // refused: unknown tool, arguments not JSON or against the schema
+    std::int64_t at_limit = 0;      // stopped at max_turns or max_tool_calls
+    double cost_usd = 0;            // generation and judging
+};
+
 struct JudgeCall {
     std::int64_t run_id = 0;
     std::string suite;
@@ -255,6 +269,8 @@ class Store {
 
     void add_judge_calls(const std::vector<JudgeCall>& calls);
     void add_tool_calls(const std::vector<ToolCallRow>& rows);
+    // A run's agent suites per target (results that carry a trajectory).
+    std::vector<AgentSummary> agent_summaries(std::int64_t run_id);
 
     // Workflow steps: written in one transaction (a step already recorded is ignored); the
     // steps of tasks that have no result yet (what a resume need not call again), by work key;
