@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -340,4 +341,95 @@ TEST_CASE("cli::bench agent: a turn retried after a 503 is one turn; orch diff s
     REQUIRE(d.exit_code == 0);
     CHECK(d.out.find("small-agent/turn1: 4 paired, 4 routed differently (sim-mid → sim-frontier 4)") != std::string::npos);
     CHECK(d.out.find("small-agent/turn2: 4 paired, 0 routed differently") != std::string::npos);
+}
+
+TEST_CASE("cli::bench agent: a workflow step that is an agent loop, scored on its trajectory, resumed at its turn") {
+    TempDir dir;
+    std::string data;
+    for (int i = 0; i < 6; ++i) {
+        std::string n = std::to_string(i);
+        data += "{\"id\": \"w" + n + "\", \"difficulty\": 0, \"ticket\": \"Parcel A" + n +
+                " is late\", \"order\": \"A" + n + "\", \"calls\": [[{\"name\": \"lookup\", \"arguments\": {\"id\": \"A" +
+                n + "\"}}], [{\"name\": \"notify\", \"arguments\": {\"id\": \"A" + n +
+                "\"}}]], \"reply\": \"A" + n + " is in Leeds; we told the courier.\"}\n";
+    }
+    dir.write("tasks/data.jsonl", data);
+    dir.write("tasks/flow.toml",
+              "name = \"flow-agent\"\ntype = \"chat\"\ndataset = \"data.jsonl\"\nfinal_step = \"act\"\n"
+              "[agent]\nmax_turns = 5\n"
+              "[[tools]]\nname = \"lookup\"\nparameters = { type = \"object\", properties = { id = { type = \"string\" } }, "
+              "required = [\"id\"] }\ndefault = { result = \"in Leeds\" }\n"
+              "[[tools]]\nname = \"notify\"\nparameters = { type = \"object\" }\ncommand = [\"cat\"]\n"
+              "[[tools]]\nname = \"unused\"\nparameters = { type = \"object\" }\nerror = \"never offered\"\n"
+              "[[steps]]\nid = \"extract\"\ntype = \"extract\"\nreference = \"order\"\n"
+              "[steps.prompt]\nuser = \"[STEP extract] {{ticket}}\"\n"
+              "[[steps]]\nid = \"act\"\ntype = \"agent\"\ntools = [\"lookup\", \"notify\"]\ntrajectory = \"calls\"\n"
+              "reference = \"reply\"\n[steps.prompt]\nuser = \"[STEP act] Order {{steps.extract.output}}: {{ticket}}\"\n"
+              "[[steps.evaluators]]\nkind = \"tool_sequence\"\ncalls = \"{{calls}}\"\norder = \"exact\"\n"
+              "[[evaluators]]\nkind = \"max_turns\"\nmax = 3\n");
+    std::string db = dir.file("w.db");
+    auto r = run_orch({"--providers", orch::test::source_path("providers.toml"), "--db", db, "bench", "--suite",
+                       dir.file("tasks"), "-t", "sim-frontier", "-t", "policy:default", "--no-cache"});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    // the loop's turns are rows of their own, named after the step; the step's row sums them
+    CHECK(sql(db, "select count(*) from step_results where step_id like 'act/turn%' and step_type = 'agent_turn' "
+                  "and target = 'sim-frontier'") == "18\n");
+    CHECK(sql(db, "select count(*) from step_results s where step_id = 'act' and target = 'sim-frontier' and "
+                  "status = 'scored' and passed = 1 and abs(cost_usd - (select sum(cost_usd) from step_results t "
+                  "where t.task_id = s.task_id and t.target = s.target and t.step_id like 'act/turn%')) < 1e-12") ==
+          "6\n");
+    // only the step's tools were offered, the program tool ran, and its calls name the step
+    CHECK(sql(db, "select group_concat(step || '|' || tool || '|' || result, ' ') from (select distinct step, tool, "
+                  "result from tool_calls where target = 'sim-frontier' order by tool, result)") ==
+          "act|lookup|in Leeds act|notify|{\"id\":\"A0\"} act|notify|{\"id\":\"A1\"} act|notify|{\"id\":\"A2\"} "
+          "act|notify|{\"id\":\"A3\"} act|notify|{\"id\":\"A4\"} act|notify|{\"id\":\"A5\"}\n");
+    // the suite's own evaluators read the final step's trajectory
+    CHECK(sql(db, "select count(*) from results where target = 'sim-frontier' and passed = 1 and evaluations like "
+                  "'%answered in 3 turns%'") == "6\n");
+    // the loop starts when the step's input is in, and ends the workflow
+    CHECK(sql(db, "select count(*) from step_results a join step_results e using (task_id, target) where a.step_id = "
+                  "'act/turn1' and e.step_id = 'extract' and a.start_ms >= e.end_ms") == "12\n");
+    CHECK(sql(db, "select count(*) from results r join step_results a using (task_id, target) where a.step_id = 'act' "
+                  "and abs(r.latency_ms - a.end_ms) < 0.01") == "12\n");
+    // under the policy each turn is routed by its tags: planned by the frontier model, followed up by sim-mid
+    CHECK(sql(db, "select step_id, model from step_results where target = 'policy:default' and task_id = 'w0' and "
+                  "step_id like 'act/%' order by step_id") == "act/turn1|sim-frontier\nact/turn2|sim-mid\nact/turn3|sim-mid\n");
+    // the workflow's report shows its steps, not the turns
+    auto rep = run_orch({"--db", db, "report", "--format", "json"});
+    auto j = nlohmann::json::parse(rep.out);
+    std::set<std::string> steps;
+    for (const auto& w : j["runs"][0]["workflows"]) {
+        for (const auto& s : w["steps"]) {
+            steps.insert(s["step"].get<std::string>());
+        }
+    }
+    CHECK(steps == std::set<std::string>{"act", "extract"});
+
+    // As if killed during three tasks' last turns: their results, their agent step's rows and last turns gone.
+    // The resume replays the turns recorded and calls only the last ones again.
+    std::string lost = sql(db, "select printf('%.4f', sum(cost_usd)) from step_results where target = 'sim-frontier' "
+                               "and task_id in ('w0', 'w1', 'w2') and step_id = 'act/turn3'");
+    sql(db, "delete from results where target = 'sim-frontier' and task_id in ('w0', 'w1', 'w2'); delete from "
+            "step_results where target = 'sim-frontier' and task_id in ('w0', 'w1', 'w2') and step_id in ('act', "
+            "'act/turn3')");
+    auto resumed = run_orch({"--providers", orch::test::source_path("providers.toml"), "--db", db, "bench", "--suite",
+                             dir.file("tasks"), "-t", "sim-frontier", "-t", "policy:default", "--no-cache", "--resume",
+                             "1"});
+    INFO(resumed.err);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK(resumed.err.find("3 results written") != std::string::npos);
+    CHECK(resumed.err.find("spent $" + lost.substr(0, lost.size() - 1)) != std::string::npos);
+    CHECK(sql(db, "select count(*) from results where target = 'sim-frontier' and passed = 1") == "6\n");
+    CHECK(sql(db, "select count(*) from step_results where target = 'sim-frontier' and step_id like 'act/turn%'") ==
+          "18\n");
+
+    // An unknown tool named by a step, and a trajectory on a step without tools: located.
+    dir.write("tasks/flow.toml", orch::test::read_text(dir.file("tasks/flow.toml")).replace(
+                                     orch::test::read_text(dir.file("tasks/flow.toml")).find("\"notify\"]"), 10,
+                                     "\"nofity\"]\n"));
+    auto bad = run_orch({"--providers", orch::test::source_path("providers.toml"), "tasks", "validate", dir.file("tasks")});
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find("steps[1].tools: no tool \"nofity\" in the suite's [[tools]] (lookup, notify, unused)") !=
+          std::string::npos);
 }

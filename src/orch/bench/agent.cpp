@@ -16,23 +16,30 @@ json arguments_json(const std::string& text) {
     return j.is_discarded() ? json(text) : j;
 }
 
-// The number in "turn12"; 0 when it is not a turn's id.
-std::size_t turn_number(const std::string& step_id) {
-    if (step_id.rfind("turn", 0) != 0) {
-        return 0;
-    }
-    try {
-        return static_cast<std::size_t>(std::stoul(step_id.substr(4)));
-    } catch (const std::exception&) {
-        return 0;
-    }
-}
-
 } // namespace
 
+// The number in "PREFIXturn12"; 0 when it is not one of this loop's turns.
+std::size_t AgentTask::turn_number(const std::string& step_id) const {
+    std::string head = m_prefix + "turn";
+    if (step_id.rfind(head, 0) != 0 || step_id.size() == head.size()) {
+        return 0;
+    }
+    std::size_t n = 0;
+    for (char c : step_id.substr(head.size())) {
+        if (c < '0' || c > '9') {
+            return 0;
+        }
+        n = n * 10 + static_cast<std::size_t>(c - '0');
+    }
+    return n;
+}
+
 AgentTask::AgentTask(std::shared_ptr<const config::Task> task, const tools::ToolBox& tools,
-                     const store::StepRow& identity, const std::vector<store::StepRow>* restored)
-    : m_task(std::move(task)), m_tools(tools), m_identity(identity) {
+                     const store::StepRow& identity, const std::vector<store::StepRow>* restored, double start_ms,
+                     std::string prefix, std::string model, std::string policy)
+    : m_task(std::move(task)), m_tools(tools), m_identity(identity), m_prefix(std::move(prefix)), m_clock(start_ms) {
+    m_spec.model = std::move(model);
+    m_spec.policy = std::move(policy);
     const config::Task& t = *m_task;
     m_messages = t.messages;
     m_turn_task.suite = t.suite;
@@ -58,7 +65,7 @@ AgentTask::AgentTask(std::shared_ptr<const config::Task> task, const tools::Tool
             }
         }
     }
-    std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) {
+    std::sort(rows.begin(), rows.end(), [this](const auto* a, const auto* b) {
         return turn_number(a->step_id) < turn_number(b->step_id);
     });
     for (const auto* r : rows) {
@@ -92,7 +99,7 @@ AgentTask::AgentTask(std::shared_ptr<const config::Task> task, const tools::Tool
 }
 
 void AgentTask::set_spec() {
-    m_spec.id = fmt::format("turn{}", m_turns.size());
+    m_spec.id = fmt::format("{}turn{}", m_prefix, m_turns.size());
     m_spec.tags = m_task->tags;
     // A policy can route the turn that picks the first tools apart from the turns that read
     // their results (and usually answer).
@@ -107,7 +114,7 @@ std::vector<std::size_t> AgentTask::take_ready(double now_ms) {
     m_state = State::queued;
     Turn& t = m_turns.emplace_back();
     t.row = m_identity;
-    t.row.step_id = fmt::format("turn{}", m_turns.size());
+    t.row.step_id = fmt::format("{}turn{}", m_prefix, m_turns.size());
     t.row.step_type = "agent_turn";
     t.row.threshold = 1;
     t.ready_ms = m_clock;
@@ -202,7 +209,7 @@ void AgentTask::answered(std::size_t step, const provider::Outcome& outcome,
         } else if (auto bad = m_tools.check(call)) {
             t.outcomes[i] = *bad; // back to the model as a tool error, as agent runtimes do
         } else if (m_tools.runs_program(call)) {
-            m_jobs.push_back(ToolJob{step, i, call});
+            m_jobs.push_back(ToolJob{step, i, call, &m_tools});
         } else {
             t.outcomes[i] = m_tools.run(call);
         }
@@ -285,6 +292,7 @@ void AgentTask::record(const Turn& t) {
             r.task_id = t.row.task_id;
             r.target = t.row.target;
             r.repeat = t.row.repeat;
+            r.step = m_prefix.empty() ? "" : m_prefix.substr(0, m_prefix.size() - 1);
             r.turn = static_cast<std::int64_t>(turn);
             r.index = static_cast<std::int64_t>(i + 1);
             r.call_id = c.id;

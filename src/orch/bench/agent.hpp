@@ -13,8 +13,14 @@ namespace orch::bench {
 
 class AgentTask final : public TaskFlow {
   public:
+    // A workflow's agent step runs as one too: `prefix` names its turns ("act/" gives
+    // "act/turn1"), the loop starts at `start_ms` of the task's time, and its turns go to the
+    // step's pinned model or its own policy.
     AgentTask(std::shared_ptr<const config::Task> task, const tools::ToolBox& tools, const store::StepRow& identity,
-              const std::vector<store::StepRow>* restored);
+              const std::vector<store::StepRow>* restored, double start_ms = 0, std::string prefix = "",
+              std::string model = "", std::string policy = "");
+    // The turn in flight, or the last one.
+    std::size_t current_turn() const { return m_turns.empty() ? 0 : m_turns.size() - 1; }
 
     std::vector<std::size_t> take_ready(double now_ms) override;
     Request request(std::size_t step, const std::string& key, std::uint64_t seed) override;
@@ -56,10 +62,12 @@ class AgentTask final : public TaskFlow {
     void close_turn();
     void record(const Turn& turn);
     void set_spec();
+    std::size_t turn_number(const std::string& step_id) const;
 
     std::shared_ptr<const config::Task> m_task;
     const tools::ToolBox& m_tools;
     store::StepRow m_identity;
+    std::string m_prefix;
     std::vector<Message> m_messages; // the conversation so far
     std::vector<Turn> m_turns;
     State m_state = State::ready;

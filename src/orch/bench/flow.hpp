@@ -23,6 +23,17 @@ struct ToolJob {
     std::size_t step = 0;
     std::size_t index = 0; // within the step's calls
     ToolCall call;
+    const tools::ToolBox* tools = nullptr; // whose tool it is
+};
+
+// What a step's own evaluators read once it is complete.
+struct StepAnswer {
+    std::string step_id;
+    std::string text;
+    double latency_ms = 0;
+    double cost_usd = 0;
+    std::optional<double> recorded_score;
+    const nlohmann::json* trajectory = nullptr; // an agent step's calls
 };
 
 class TaskFlow {
@@ -38,6 +49,10 @@ class TaskFlow {
     virtual void started(std::size_t step, double now_ms) = 0;
     virtual void answered(std::size_t step, const provider::Outcome& outcome,
                           const std::optional<route::RouteResult>& route, const std::string& policy) = 0;
+    // Steps whose output is complete, to be scored by their own evaluators (a workflow step once
+    // answered, an agent step once its loop ended), each once; and what their evaluators read.
+    virtual std::vector<std::size_t> take_to_score() { return {}; }
+    virtual StepAnswer step_answer(std::size_t /*step*/) const { return {}; }
     virtual void scored(std::size_t step, const TaskScore& score, double judge_cost_usd) = 0;
     // Tool calls waiting to run off the runner's thread, and their outcomes.
     virtual std::vector<ToolJob> take_tool_jobs() { return {}; }

@@ -586,11 +586,20 @@ class BenchRun {
         route(policy, std::move(in), std::move(w), std::nullopt);
     }
 
+    // The tools of an agent suite or agent step, compiled once.
+    const tools::ToolBox& toolbox(const config::AgentSpec& spec) {
+        auto& box = m_toolboxes[&spec];
+        if (!box) {
+            box = std::make_unique<tools::ToolBox>(spec);
+        }
+        return *box;
+    }
+
     // A tool that runs a program: on a thread of its own (it may take until its timeout), its
     // outcome back through the completion queue. It counts as in flight, so the run waits for it.
     void run_tool(std::uint64_t flow, ToolJob job) {
         ++m_in_flight;
-        const tools::ToolBox* box = m_toolboxes.at(m_flows.at(flow).work.task->agent.get()).get();
+        const tools::ToolBox* box = job.tools;
         std::thread([this, box, flow, job = std::move(job)]() mutable {
             tools::ToolOutcome outcome = box->run(job.call);
             std::lock_guard lock(m_mutex);
@@ -615,13 +624,12 @@ class BenchRun {
         const auto* done = restored == m_restored.end() ? nullptr : &restored->second;
         std::unique_ptr<TaskFlow> task;
         if (w.task->agent) {
-            auto& box = m_toolboxes[w.task->agent.get()];
-            if (!box) {
-                box = std::make_unique<tools::ToolBox>(*w.task->agent);
-            }
-            task = std::make_unique<AgentTask>(w.task, *box, identity, done);
+            task = std::make_unique<AgentTask>(w.task, toolbox(*w.task->agent), identity, done);
         } else {
-            task = std::make_unique<WorkflowTask>(w.task, identity, done);
+            task = std::make_unique<WorkflowTask>(w.task, identity, done,
+                                                  [this](const config::AgentSpec& spec) -> const tools::ToolBox& {
+                                                      return toolbox(spec);
+                                                  });
         }
         Flow f{w, std::move(task), width};
         m_flows.emplace(id, std::move(f));
@@ -632,6 +640,9 @@ class BenchRun {
     // is done scores the final output (judging it first when the suite has judges).
     void advance_flow(std::uint64_t id) {
         Flow& f = m_flows.at(id);
+        for (auto step : f.task->take_to_score()) {
+            score_step(id, step);
+        }
         for (auto step : f.task->take_ready(task_clock())) {
             m_step_queue.push_back(StepRef{id, step});
         }
@@ -741,34 +752,37 @@ class BenchRun {
             m_outcome.spent_usd += d.outcome.value().cost_usd;
         }
         f.task->answered(step, d.outcome, d.route, policy);
-        if (d.outcome) {
-            auto pj = std::make_unique<PendingJudgement>(
-                f.task->step_task(step), d.outcome.value().text, m_options.seed,
-                fmt::format("{}/{}/{}/{}/{}", f.work.suite->name, f.work.task->id, f.work.target->name, f.work.repeat,
-                            spec.id));
-            if (pj->has_judges()) {
-                std::uint64_t pid = m_next_pending++;
-                auto calls = pj->initial_calls();
-                Work w = f.work;
-                m_judging.emplace(pid, Pending{f.work, std::move(d.outcome), std::nullopt, std::move(pj), d.step->flow, step});
-                start_judge_calls(pid, w, std::move(calls));
-                advance_flow(d.step->flow); // its dependents need its answer, not its verdicts
-                return;
-            }
-            eval::Candidate candidate{d.outcome.value().text, d.outcome.value().latency_ms, d.outcome.value().cost_usd,
-                                      d.outcome.value().recorded_score};
-            f.task->scored(step, score_task(f.task->step_task(step), candidate), 0);
-        }
         advance_flow(d.step->flow);
+    }
+
+    // A complete step scored by its own evaluators: at once, or once its judges have answered.
+    void score_step(std::uint64_t flow, std::size_t step) {
+        Flow& f = m_flows.at(flow);
+        StepAnswer a = f.task->step_answer(step);
+        auto pj = std::make_unique<PendingJudgement>(
+            f.task->step_task(step), a.text, m_options.seed,
+            fmt::format("{}/{}/{}/{}/{}", f.work.suite->name, f.work.task->id, f.work.target->name, f.work.repeat,
+                        a.step_id));
+        if (pj->has_judges()) {
+            std::uint64_t pid = m_next_pending++;
+            auto calls = pj->initial_calls();
+            Work w = f.work;
+            m_judging.emplace(pid, Pending{f.work, provider::Outcome(util::unexpected(ProviderError{})), std::nullopt,
+                                           std::move(pj), flow, step});
+            start_judge_calls(pid, w, std::move(calls));
+            return; // its dependents need its answer, not its verdicts
+        }
+        eval::Candidate candidate{a.text, a.latency_ms, a.cost_usd, a.recorded_score, a.trajectory};
+        f.task->scored(step, score_task(f.task->step_task(step), candidate), 0);
     }
 
     void finish_step_judging(Pending& p) {
         Flow& f = m_flows.at(*p.flow);
-        const Completion& c = p.outcome.value();
-        eval::Candidate candidate{c.text, c.latency_ms, c.cost_usd, c.recorded_score};
+        StepAnswer a = f.task->step_answer(p.step);
+        eval::Candidate candidate{a.text, a.latency_ms, a.cost_usd, a.recorded_score, a.trajectory};
         f.task->scored(p.step, score_task(f.task->step_task(p.step), candidate, p.judging->verdicts()),
                        p.judging->cost_usd());
-        add_judge_rows(*p.judging, f.work, f.task->spec(p.step).id);
+        add_judge_rows(*p.judging, f.work, a.step_id);
         advance_flow(*p.flow);
     }
 

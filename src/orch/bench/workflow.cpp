@@ -1,4 +1,6 @@
 #include <orch/bench/workflow.hpp>
+#include <orch/bench/agent.hpp>
+#include <orch/config/agent.hpp>
 #include <orch/eval/json_output.hpp>
 
 #include <algorithm>
@@ -20,9 +22,11 @@ std::size_t parallel_width(const config::Task& task) {
     return width;
 }
 
+WorkflowTask::~WorkflowTask() = default;
+
 WorkflowTask::WorkflowTask(std::shared_ptr<const config::Task> task, const store::StepRow& identity,
-                           const std::vector<store::StepRow>* restored)
-    : m_task(std::move(task)) {
+                           const std::vector<store::StepRow>* restored, ToolBoxes toolboxes)
+    : m_toolboxes(std::move(toolboxes)), m_task(std::move(task)) {
     const config::Task& t = *m_task;
     m_steps.resize(t.steps.size());
     m_step_tasks.resize(t.steps.size());
@@ -50,6 +54,9 @@ WorkflowTask::WorkflowTask(std::shared_ptr<const config::Task> task, const store
     if (restored != nullptr) {
         for (const auto& row : *restored) {
             for (std::size_t i = 0; i < t.steps.size(); ++i) {
+                if (t.steps[i].agent && row.step_id.rfind(t.steps[i].id + "/turn", 0) == 0) {
+                    m_steps[i].restored_turns.push_back(row); // replayed into the step's loop
+                }
                 if (t.steps[i].id == row.step_id) {
                     m_steps[i].row = row;
                     m_steps[i].state = State::done;
@@ -112,17 +119,149 @@ std::vector<std::size_t> WorkflowTask::take_ready(double now_ms) {
                 s.row.start_ms = s.row.end_ms = failed->row.end_ms;
                 changed = true;
             } else if (inputs) {
-                s.state = State::queued;
                 s.ready_ms = ready_at;
                 s.queued_ms = now_ms;
-                ready.push_back(i);
+                const config::StepTask& spec = m_task->steps[i];
+                if (!spec.agent) {
+                    s.state = State::queued;
+                    ready.push_back(i);
+                    continue;
+                }
+                // An agent step: its loop starts from the step's prompt over its inputs.
+                auto loop = std::make_shared<config::Task>();
+                std::vector<std::string> missing;
+                loop->suite = m_task->suite;
+                loop->id = m_task->id;
+                loop->type = spec.type;
+                loop->tags = spec.tags;
+                loop->difficulty = m_task->difficulty;
+                loop->threshold = spec.threshold;
+                loop->sensitive = spec.sensitive;
+                loop->messages = config::render_step(*m_task, spec, outputs(), missing);
+                loop->params = spec.params;
+                loop->reference = spec.reference;
+                loop->choices = spec.choices;
+                loop->where = m_task->where;
+                loop->agent = spec.agent;
+                loop->trajectory = spec.trajectory;
+                m_step_tasks[i].messages = loop->messages;
+                if (i == m_task->final_step) {
+                    m_final_task.messages = loop->messages;
+                }
+                s.row.start_ms = ready_at;
+                s.agent = std::make_unique<AgentTask>(loop, m_toolboxes(*spec.agent), s.row,
+                                                      s.restored_turns.empty() ? nullptr : &s.restored_turns, ready_at,
+                                                      spec.id + "/", spec.model, spec.policy);
+                s.state = State::looping;
+                sync_agent(i); // a loop resumed to its end has nothing left to call
             }
+        }
+    }
+    for (std::size_t i = 0; i < m_steps.size(); ++i) {
+        Step& s = m_steps[i];
+        if (s.state == State::looping && !s.agent->take_ready(now_ms).empty()) {
+            s.state = State::queued;
+            ready.push_back(i);
         }
     }
     return ready;
 }
 
+const config::StepTask& WorkflowTask::spec(std::size_t step) const {
+    // An agent step's call is its loop's turn: "act/turn2", with the turn's tags.
+    return m_steps[step].agent ? m_steps[step].agent->spec(0) : m_task->steps[step];
+}
+
+void WorkflowTask::sync_agent(std::size_t step) {
+    Step& s = m_steps[step];
+    AgentTask& loop = *s.agent;
+    for (auto& row : loop.take_rows()) {
+        m_turn_rows.push_back(std::move(row));
+    }
+    for (auto& row : loop.take_tool_rows()) {
+        m_tool_rows.push_back(std::move(row));
+    }
+    if (!loop.steps_done()) {
+        s.state = s.state == State::queued || s.state == State::running ? s.state : State::looping;
+        return;
+    }
+    // The step's row sums its turns; it ends when its last turn and tools ended.
+    store::ResultRow sum = loop.result(nullptr, 0, "", "");
+    store::StepRow& row = s.row;
+    row.model = sum.model;
+    row.input_tokens = sum.input_tokens;
+    row.output_tokens = sum.output_tokens;
+    row.cost_usd = sum.cost_usd;
+    row.retries = sum.retries;
+    row.cached = sum.cached;
+    row.end_ms = loop.critical_path_ms();
+    row.latency_ms = row.end_ms - row.start_ms;
+    s.simulated = sum.simulated;
+    s.latency_ms = row.latency_ms;
+    s.cost_usd = row.cost_usd;
+    if (auto output = loop.final_output()) {
+        row.output = *output;
+        s.state = State::answered;
+        s.ok = true;
+        m_to_score.push_back(step);
+    } else {
+        row.status = "error";
+        row.error_kind = sum.error_kind;
+        row.error = sum.error;
+        s.state = State::done;
+        s.ok = false;
+    }
+}
+
+std::vector<std::size_t> WorkflowTask::take_to_score() {
+    std::vector<std::size_t> out;
+    out.swap(m_to_score);
+    return out;
+}
+
+StepAnswer WorkflowTask::step_answer(std::size_t step) const {
+    const Step& s = m_steps[step];
+    return StepAnswer{m_task->steps[step].id, s.row.output, s.latency_ms, s.cost_usd, s.recorded_score,
+                      s.agent ? s.agent->trajectory() : nullptr};
+}
+
+std::vector<ToolJob> WorkflowTask::take_tool_jobs() {
+    std::vector<ToolJob> out;
+    for (std::size_t i = 0; i < m_steps.size(); ++i) {
+        if (m_steps[i].agent) {
+            for (auto& job : m_steps[i].agent->take_tool_jobs()) {
+                job.step = i; // back to this step's loop when it is done
+                out.push_back(std::move(job));
+            }
+        }
+    }
+    return out;
+}
+
+void WorkflowTask::tool_done(const ToolJob& job, const tools::ToolOutcome& outcome) {
+    AgentTask& loop = *m_steps[job.step].agent;
+    ToolJob inner = job;
+    inner.step = loop.current_turn();
+    loop.tool_done(inner, outcome);
+    sync_agent(job.step);
+}
+
+std::vector<store::ToolCallRow> WorkflowTask::take_tool_rows() {
+    std::vector<store::ToolCallRow> out;
+    out.swap(m_tool_rows);
+    return out;
+}
+
+const nlohmann::json* WorkflowTask::trajectory() const {
+    const Step& f = m_steps[m_task->final_step];
+    return f.agent ? f.agent->trajectory() : nullptr;
+}
+
 Request WorkflowTask::request(std::size_t step, const std::string& key, std::uint64_t seed) {
+    if (m_steps[step].agent) {
+        AgentTask& loop = *m_steps[step].agent;
+        return loop.request(loop.current_turn(), key, seed);
+    }
     const config::StepTask& s = m_task->steps[step];
     std::vector<std::string> missing; // an input without the field a template reads stays visible
     Request r;
@@ -141,6 +280,11 @@ Request WorkflowTask::request(std::size_t step, const std::string& key, std::uin
 
 void WorkflowTask::started(std::size_t step, double now_ms) {
     Step& s = m_steps[step];
+    if (s.agent) {
+        s.agent->started(s.agent->current_turn(), now_ms);
+        s.state = State::running;
+        return;
+    }
     s.state = State::running;
     s.row.start_ms = s.ready_ms + std::max(0.0, now_ms - s.queued_ms);
 }
@@ -148,6 +292,12 @@ void WorkflowTask::started(std::size_t step, double now_ms) {
 void WorkflowTask::answered(std::size_t step, const provider::Outcome& outcome,
                             const std::optional<route::RouteResult>& route, const std::string& policy) {
     Step& s = m_steps[step];
+    if (s.agent) {
+        s.agent->answered(s.agent->current_turn(), outcome, route, policy);
+        s.state = State::looping;
+        sync_agent(step);
+        return;
+    }
     store::StepRow& row = s.row;
     if (route) {
         row.model = route->model_used;
@@ -184,8 +334,12 @@ void WorkflowTask::answered(std::size_t step, const provider::Outcome& outcome,
     s.simulated = c.simulated;
     row.output = c.text;
     row.end_ms = row.start_ms + row.latency_ms;
+    s.latency_ms = c.latency_ms;
+    s.cost_usd = c.cost_usd;
+    s.recorded_score = c.recorded_score;
     s.state = State::answered;
     s.ok = true;
+    m_to_score.push_back(step);
 }
 
 void WorkflowTask::scored(std::size_t step, const TaskScore& score, double judge_cost_usd) {
@@ -212,6 +366,7 @@ bool WorkflowTask::steps_done() const {
 
 std::vector<store::StepRow> WorkflowTask::take_rows() {
     std::vector<store::StepRow> out;
+    out.swap(m_turn_rows); // an agent step's turns, as they end
     for (auto& s : m_steps) {
         if (s.state == State::done && !s.emitted) {
             s.emitted = true;

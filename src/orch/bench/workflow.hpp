@@ -8,6 +8,9 @@
 // latencies give the same timeline a real run would.
 #include <orch/bench/flow.hpp>
 
+#include <functional>
+#include <memory>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,12 +21,20 @@ namespace orch::bench {
 // longest chain of needs above a step), e.g. 2 for extract → (classify ‖ brief) → explain.
 std::size_t parallel_width(const config::Task& task);
 
+class AgentTask;
+
+// The tools an agent step calls, compiled once for the run (the runner keeps them).
+using ToolBoxes = std::function<const tools::ToolBox&(const config::AgentSpec&)>;
+
 class WorkflowTask final : public TaskFlow {
   public:
     // `identity` fills the rows' run, suite, task, target and repeat; `restored` are the steps a
     // killed run already recorded (they are not called again).
+    // An agent step (one with tools) runs its loop inside: each of its turns is a call of the
+    // step, its tools' programs are tool jobs, and it is scored once the loop ends.
     WorkflowTask(std::shared_ptr<const config::Task> task, const store::StepRow& identity,
-                 const std::vector<store::StepRow>* restored);
+                 const std::vector<store::StepRow>* restored, ToolBoxes toolboxes = {});
+    ~WorkflowTask() override;
 
     // Steps whose inputs have all answered and that have not been started, in the suite's
     // order; each is marked waiting for a slot from now. Steps downstream of a failure are
@@ -33,7 +44,7 @@ class WorkflowTask final : public TaskFlow {
     Request request(std::size_t step, const std::string& key, std::uint64_t seed) override;
     // The step as a task of its own (its messages, evaluators, threshold) for scoring and judges.
     const config::Task& step_task(std::size_t step) const override { return m_step_tasks[step]; }
-    const config::StepTask& spec(std::size_t step) const override { return m_task->steps[step]; }
+    const config::StepTask& spec(std::size_t step) const override;
 
     void started(std::size_t step, double now_ms) override;
     // A step's answer (a policy's route with it, when routed); an error fails the step.
@@ -41,6 +52,12 @@ class WorkflowTask final : public TaskFlow {
                   const std::string& policy) override;
     // The step's score, once its judges (if any) have answered.
     void scored(std::size_t step, const TaskScore& score, double judge_cost_usd) override;
+    std::vector<std::size_t> take_to_score() override;
+    StepAnswer step_answer(std::size_t step) const override;
+    std::vector<ToolJob> take_tool_jobs() override;
+    void tool_done(const ToolJob& job, const tools::ToolOutcome& outcome) override;
+    std::vector<store::ToolCallRow> take_tool_rows() override;
+    const nlohmann::json* trajectory() const override;
 
     // Every step scored, failed or skipped.
     bool steps_done() const override;
@@ -61,9 +78,14 @@ class WorkflowTask final : public TaskFlow {
     std::size_t width() const override { return parallel_width(*m_task); }
 
   private:
-    enum class State { waiting, queued, running, answered, done };
+    enum class State { waiting, looping, queued, running, answered, done };
     struct Step {
         State state = State::waiting;
+        std::unique_ptr<AgentTask> agent; // an agent step's loop, once its inputs are in
+        std::vector<store::StepRow> restored_turns;
+        double latency_ms = 0;             // what its evaluators read as the step's
+        double cost_usd = 0;
+        std::optional<double> recorded_score;
         bool ok = false;      // answered with an output
         double ready_ms = 0;  // when its last input answered (task time)
         double queued_ms = 0; // wall clock when it became ready
@@ -72,6 +94,13 @@ class WorkflowTask final : public TaskFlow {
         bool simulated = false;
     };
     nlohmann::json outputs() const;
+    // An agent step's loop after each event: its rows collected, and once it has ended, the step
+    // answered (or failed) with its final output.
+    void sync_agent(std::size_t step);
+    ToolBoxes m_toolboxes;
+    std::vector<std::size_t> m_to_score;
+    std::vector<store::StepRow> m_turn_rows;
+    std::vector<store::ToolCallRow> m_tool_rows;
 
     std::shared_ptr<const config::Task> m_task;
     std::vector<config::Task> m_step_tasks;

@@ -1,7 +1,9 @@
 #include <orch/config/agent.hpp>
+#include <orch/config/suite.hpp>
 #include <orch/config/toml_reader.hpp>
 #include <orch/eval/json_output.hpp>
 #include <orch/eval/json_schema.hpp>
+#include <orch/util/strings.hpp>
 
 #include <fmt/format.h>
 #include <set>
@@ -146,6 +148,61 @@ std::shared_ptr<const AgentSpec> read_agent(TableReader& r, const std::string& f
         spec->tools.push_back(std::move(d));
     }
     return spec;
+}
+
+bool read_trajectory(const nlohmann::json& row, const std::string& field, const Location& where,
+                     const std::string& suite_path, nlohmann::json& out, Problems& problems) {
+    if (!row.contains(field) || !row[field].is_array()) {
+        problems.add(where, field,
+                     fmt::format("the trajectory field \"{}\" named by {} must be in this row, a list of calls "
+                                 "{{name, arguments}} (or of turns, each a list of them)",
+                                 field, suite_path));
+        return false;
+    }
+    out = nlohmann::json::array();
+    for (const auto& turn : row[field]) {
+        nlohmann::json calls = turn.is_array() ? turn : nlohmann::json::array({turn});
+        for (const auto& c : calls) {
+            if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) {
+                problems.add(where, field, "expected each call as {\"name\": …, \"arguments\": {…}}");
+                return false;
+            }
+        }
+        out.push_back(std::move(calls));
+    }
+    return true;
+}
+
+void link_step_tools(Suite& suite, Problems& problems) {
+    for (auto& step : suite.steps) {
+        if (step.tools.empty()) {
+            if (!step.trajectory.empty()) {
+                problems.add(step.where, step.key + ".trajectory", "only an agent step (one with tools) has a trajectory");
+            }
+            continue;
+        }
+        if (!suite.agent) {
+            problems.add(step.where, step.key + ".tools", "names tools, but the suite has no [[tools]]");
+            continue;
+        }
+        auto spec = std::make_shared<AgentSpec>();
+        spec->max_turns = suite.agent->max_turns;
+        spec->max_tool_calls = suite.agent->max_tool_calls;
+        spec->trajectory = step.trajectory;
+        for (const auto& name : step.tools) {
+            if (const ToolDef* def = suite.agent->find(name)) {
+                spec->tools.push_back(*def);
+            } else {
+                std::vector<std::string> names;
+                for (const auto& t : suite.agent->tools) {
+                    names.push_back(t.spec.name);
+                }
+                problems.add(step.where, step.key + ".tools",
+                             fmt::format("no tool \"{}\" in the suite's [[tools]] ({})", name, util::join(names, ", ")));
+            }
+        }
+        step.agent = std::move(spec);
+    }
 }
 
 } // namespace orch::config

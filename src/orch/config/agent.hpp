@@ -46,6 +46,16 @@ struct AgentSpec {
 };
 
 class TableReader;
+struct Suite;
+
+// A row's golden calls (`value`, the row's `field`) as turns: a list of turns, each a list of
+// {name, arguments}; a call on its own is a turn of one. Returns false when it added a problem.
+bool read_trajectory(const nlohmann::json& row, const std::string& field, const Location& where,
+                     const std::string& suite_path, nlohmann::json& out, Problems& problems);
+
+// A workflow's agent steps: each step's `tools` resolved against the suite's [[tools]] into a
+// spec of its own (those tools, the suite's limits). Every problem goes to `problems`.
+void link_step_tools(Suite& suite, Problems& problems);
 
 // Reads `[agent]` and `[[tools]]` of a suite (either makes it an agent suite); null when the
 // suite has neither. Every problem goes to `problems`.

@@ -159,9 +159,7 @@ Suite load_suite(const std::string& path) {
         problems.add(r.where("final_step"), "final_step", "only a workflow (a suite with [[steps]]) has a final step");
     }
     s.agent = read_agent(r, path, problems);
-    if (s.agent && !s.steps.empty()) {
-        problems.add(r.where("steps"), "steps", "an agent suite ([agent], [[tools]]) cannot also have [[steps]]");
-    }
+    link_step_tools(s, problems);
     if (!s.steps.empty() && r.any("prompt") != nullptr) {
         problems.add(r.where("prompt"), "prompt",
                      "a workflow's prompts are its steps' ([steps.prompt]); remove the suite's [prompt]");
@@ -484,27 +482,10 @@ bool resolve_row(const Suite& s, const nlohmann::json& row, const Location& wher
             missing.clear();
         }
     }
-    task.agent = s.agent;
-    if (s.agent && !s.agent->trajectory.empty()) {
-        const std::string& field = s.agent->trajectory;
-        if (!vars.contains(field) || !vars[field].is_array()) {
-            problems.add(where, field,
-                         fmt::format("the trajectory field \"{}\" named by {} must be in this row, a list of "
-                                     "calls {{name, arguments}} (or of turns, each a list of them)",
-                                     field, s.path));
-        } else {
-            // A call on its own is a turn of one.
-            task.trajectory = nlohmann::json::array();
-            for (const auto& turn : vars[field]) {
-                nlohmann::json calls = turn.is_array() ? turn : nlohmann::json::array({turn});
-                for (const auto& c : calls) {
-                    if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) {
-                        problems.add(where, field, "expected each call as {\"name\": …, \"arguments\": {…}}");
-                    }
-                }
-                task.trajectory.push_back(std::move(calls));
-            }
-        }
+    // In a workflow the tools belong to its agent steps; the task itself is not a loop.
+    task.agent = s.steps.empty() ? s.agent : nullptr;
+    if (task.agent && !task.agent->trajectory.empty()) {
+        read_trajectory(vars, task.agent->trajectory, where, s.path, task.trajectory, problems);
     }
     if (!s.reference.empty() && !evals_format) {
         if (vars.contains(s.reference)) {

@@ -48,6 +48,11 @@ struct StepSpec {
     std::string model;  // pinned model (a model target still wins: the single-model baseline)
     std::string policy; // this step's own policy under a policy target
     std::optional<bool> sensitive;
+    // An agent step: the suite's [[tools]] it may call (and the suite's [agent] limits), and the
+    // dataset field with its golden calls.
+    std::vector<std::string> tools;
+    std::string trajectory;
+    std::shared_ptr<const AgentSpec> agent;
     Location where;
     std::string key; // "steps[2]"
     std::map<std::string, Location> key_where; // model, policy: for errors found with providers.toml
@@ -69,7 +74,8 @@ struct Suite {
     std::vector<EvaluatorSpec> evaluators;
     std::vector<StepSpec> steps; // a workflow when not empty, in an order where needs come first
     std::size_t final_step = 0;  // whose output the suite's evaluators score
-    std::shared_ptr<const AgentSpec> agent; // an agent suite ([agent], [[tools]]) when set
+    // An agent suite ([agent], [[tools]]) when set; in a workflow, the tools its agent steps call.
+    std::shared_ptr<const AgentSpec> agent;
     std::string content_hash;    // sha256 over suite file + dataset file
     Location where;
 };
@@ -90,6 +96,8 @@ struct StepTask {
     std::string model;
     std::string policy;
     std::vector<std::size_t> upstream;
+    std::shared_ptr<const AgentSpec> agent; // an agent step: its tools and limits
+    nlohmann::json trajectory;              // its golden calls as turns, when the suite names a field
 };
 
 // One dataset row resolved against its suite: rendered messages and evaluator parameters.

@@ -1,5 +1,6 @@
 #include <orch/config/template.hpp>
 #include <orch/config/workflow.hpp>
+#include <orch/config/agent.hpp>
 #include <orch/util/strings.hpp>
 
 #include <algorithm>
@@ -139,6 +140,8 @@ void read_steps(const toml::array& array, TableReader& suite_reader, Suite& suit
         s.key_where["model"] = r.where("model");
         s.key_where["policy"] = r.where("policy");
         s.key_where["needs"] = r.where("needs");
+        s.tools = r.strings("tools").value_or(std::vector<std::string>{});
+        s.trajectory = r.string("trajectory").value_or("");
         if (!s.model.empty() && !s.policy.empty()) {
             problems.add(r.where("policy"), r.key_path("policy"), "a step names a model or a policy, not both");
         }
@@ -172,7 +175,7 @@ void read_steps(const toml::array& array, TableReader& suite_reader, Suite& suit
             }
         }
         r.finish("id, type, tags, needs, prompt, params, evaluators, threshold, reference, choices, model, "
-                 "policy, sensitive");
+                 "policy, sensitive, tools, trajectory");
         steps.push_back(std::move(s));
     }
     if (steps.empty()) {
@@ -291,6 +294,10 @@ bool resolve_steps(const Suite& suite, const nlohmann::json& row, const nlohmann
         st.model = spec.model;
         st.policy = spec.policy;
         st.upstream = spec.upstream;
+        st.agent = spec.agent;
+        if (spec.agent && !spec.trajectory.empty()) {
+            read_trajectory(row, spec.trajectory, where, suite.path, st.trajectory, problems);
+        }
         std::string okey = "override.steps." + spec.id;
         if (overrides.is_object() && overrides.contains(spec.id)) {
             overridden.insert(spec.id);

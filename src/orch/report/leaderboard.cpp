@@ -320,6 +320,9 @@ void add_workflow_steps(store::Store& store, std::int64_t run_id, const Workflow
         current.steps.clear();
     };
     store.for_each_step(run_id, [&](const store::StepRow& row) {
+        if (row.step_type == "agent_turn") {
+            return; // an agent's turns: its step's own row sums them
+        }
         accs[{row.target, row.suite, row.step_id}].add(row);
         auto& total = totals[{row.target, row.suite}];
         total.first += row.cost_usd;

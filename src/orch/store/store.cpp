@@ -173,6 +173,7 @@ CREATE TABLE tool_calls (
     task_id     TEXT NOT NULL,
     target      TEXT NOT NULL,
     repeat      INTEGER NOT NULL,
+    step        TEXT NOT NULL,
     turn        INTEGER NOT NULL,
     idx         INTEGER NOT NULL,
     call_id     TEXT,
@@ -184,7 +185,7 @@ CREATE TABLE tool_calls (
     error       TEXT,
     latency_ms  REAL NOT NULL,
     created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
-    UNIQUE (run_id, suite, task_id, target, repeat, turn, idx)
+    UNIQUE (run_id, suite, task_id, target, repeat, step, turn, idx)
 );
 )sql",
 };
@@ -729,9 +730,9 @@ void Store::add_tool_calls(const std::vector<ToolCallRow>& rows) {
     }
     SQLite::Transaction tx(m_impl->db);
     SQLite::Statement st(m_impl->db,
-                         "INSERT OR IGNORE INTO tool_calls (run_id, suite, task_id, target, repeat, turn, idx, call_id, "
-                         "tool, arguments, valid, is_error, result, error, latency_ms) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                         "INSERT OR IGNORE INTO tool_calls (run_id, suite, task_id, target, repeat, step, turn, idx, "
+                         "call_id, tool, arguments, valid, is_error, result, error, latency_ms) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& r : rows) {
         st.reset();
         st.clearBindings();
@@ -740,16 +741,17 @@ void Store::add_tool_calls(const std::vector<ToolCallRow>& rows) {
         st.bind(3, r.task_id);
         st.bind(4, r.target);
         st.bind(5, r.repeat);
-        st.bind(6, r.turn);
-        st.bind(7, r.index);
-        bind_or_null(st, 8, r.call_id);
-        st.bind(9, r.tool);
-        st.bind(10, r.arguments);
-        st.bind(11, r.valid ? 1 : 0);
-        st.bind(12, r.is_error ? 1 : 0);
-        st.bind(13, r.result);
-        bind_or_null(st, 14, r.error);
-        st.bind(15, r.latency_ms);
+        st.bind(6, r.step);
+        st.bind(7, r.turn);
+        st.bind(8, r.index);
+        bind_or_null(st, 9, r.call_id);
+        st.bind(10, r.tool);
+        st.bind(11, r.arguments);
+        st.bind(12, r.valid ? 1 : 0);
+        st.bind(13, r.is_error ? 1 : 0);
+        st.bind(14, r.result);
+        bind_or_null(st, 15, r.error);
+        st.bind(16, r.latency_ms);
         st.exec();
     }
     tx.commit();

@@ -127,6 +127,7 @@ struct ToolCallRow {
     std::string task_id;
     std::string target;
     std::int64_t repeat = 0;
+    std::string step;      // the workflow step that ran the loop; "" for an agent suite's own
     std::int64_t turn = 0; // 1-based
     std::int64_t index = 0; // within the turn
     std::string call_id;

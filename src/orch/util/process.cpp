@@ -18,7 +18,9 @@ namespace orch::util {
 RunResult run_program(const std::vector<std::string>& argv, const std::string& input, double timeout_s) {
     RunResult r;
     int in_pipe[2], out_pipe[2], err_pipe[2];
-    if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
+    // Close-on-exec, so a program started at the same time on another thread does not inherit
+    // this one's pipe ends (its stdin would then never see end of file).
+    if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
         r.spawn_error = std::strerror(errno);
         return r;
     }
