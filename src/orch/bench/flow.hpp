@@ -36,6 +36,12 @@ struct StepAnswer {
     const nlohmann::json* trajectory = nullptr; // an agent step's calls
 };
 
+// One call's answer on its row: the model (the one a policy's route used), its route, tokens,
+// cost, latency (a route's whole chain), retries, whether it was cached, and its end in task
+// time; for an error, the status and the error. The caller adds the output.
+void record_call(store::StepRow& row, const provider::Outcome& outcome, const std::optional<route::RouteResult>& route,
+                 const std::string& policy);
+
 class TaskFlow {
   public:
     virtual ~TaskFlow() = default;

@@ -663,13 +663,7 @@ class BenchRun {
             auto pj = std::make_unique<PendingJudgement>(
                 f.task->final_task(), *output, m_options.seed,
                 fmt::format("{}/{}/{}/{}", f.work.suite->name, f.work.task->id, f.work.target->name, f.work.repeat));
-            if (pj->has_judges()) {
-                std::uint64_t pid = m_next_pending++;
-                auto calls = pj->initial_calls();
-                Work w = f.work;
-                m_judging.emplace(pid, Pending{f.work, provider::Outcome(util::unexpected(ProviderError{})), std::nullopt,
-                                               std::move(pj), id, k_no_step});
-                start_judge_calls(pid, w, std::move(calls));
+            if (judge_in_flow(id, std::move(pj), k_no_step)) {
                 return;
             }
         }
@@ -755,6 +749,21 @@ class BenchRun {
         advance_flow(d.step->flow);
     }
 
+    // Starts the judges of a flow's step (or, with k_no_step, of its final output); false when
+    // it has none.
+    bool judge_in_flow(std::uint64_t flow, std::unique_ptr<PendingJudgement> pj, std::size_t step) {
+        if (!pj->has_judges()) {
+            return false;
+        }
+        std::uint64_t pid = m_next_pending++;
+        auto calls = pj->initial_calls();
+        Work w = m_flows.at(flow).work;
+        m_judging.emplace(pid, Pending{w, provider::Outcome(util::unexpected(ProviderError{})), std::nullopt,
+                                       std::move(pj), flow, step});
+        start_judge_calls(pid, w, std::move(calls));
+        return true;
+    }
+
     // A complete step scored by its own evaluators: at once, or once its judges have answered.
     void score_step(std::uint64_t flow, std::size_t step) {
         Flow& f = m_flows.at(flow);
@@ -763,13 +772,7 @@ class BenchRun {
             f.task->step_task(step), a.text, m_options.seed,
             fmt::format("{}/{}/{}/{}/{}", f.work.suite->name, f.work.task->id, f.work.target->name, f.work.repeat,
                         a.step_id));
-        if (pj->has_judges()) {
-            std::uint64_t pid = m_next_pending++;
-            auto calls = pj->initial_calls();
-            Work w = f.work;
-            m_judging.emplace(pid, Pending{f.work, provider::Outcome(util::unexpected(ProviderError{})), std::nullopt,
-                                           std::move(pj), flow, step});
-            start_judge_calls(pid, w, std::move(calls));
+        if (judge_in_flow(flow, std::move(pj), step)) {
             return; // its dependents need its answer, not its verdicts
         }
         eval::Candidate candidate{a.text, a.latency_ms, a.cost_usd, a.recorded_score, a.trajectory};

@@ -178,36 +178,37 @@ Check build_tool_called(ParamReader& r) {
     };
 }
 
-Check build_max_turns(ParamReader& r) {
+namespace {
+
+// A limit on one count of the trajectory; `check` gives the verdict for the count.
+Check build_limit(ParamReader& r, std::function<Verdict(const nlohmann::json&, std::int64_t)> check) {
     std::optional<std::int64_t> max = r.count("max", Need::required);
     if (!max) {
         return {};
     }
-    return [max = *max](const Candidate& c) -> Verdict {
-        if (c.trajectory == nullptr) {
-            return no_trajectory();
-        }
-        auto turns = c.trajectory->value("turns", std::int64_t{0});
-        std::string stop = c.trajectory->value("stop", "");
+    return [max = *max, check = std::move(check)](const Candidate& c) -> Verdict {
+        return c.trajectory == nullptr ? no_trajectory() : check(*c.trajectory, max);
+    };
+}
+
+} // namespace
+
+Check build_max_turns(ParamReader& r) {
+    return build_limit(r, [](const nlohmann::json& trajectory, std::int64_t max) {
+        auto turns = trajectory.value("turns", std::int64_t{0});
+        std::string stop = trajectory.value("stop", "");
         if (stop != "answer") {
             return pass_fail(false, fmt::format("no answer: stopped at {} after {} turns", stop, turns));
         }
         return pass_fail(turns <= max, fmt::format("answered in {} turn{} (at most {})", turns, turns == 1 ? "" : "s", max));
-    };
+    });
 }
 
 Check build_max_tool_calls(ParamReader& r) {
-    std::optional<std::int64_t> max = r.count("max", Need::required);
-    if (!max) {
-        return {};
-    }
-    return [max = *max](const Candidate& c) -> Verdict {
-        if (c.trajectory == nullptr) {
-            return no_trajectory();
-        }
-        auto calls = c.trajectory->value("tool_calls", std::int64_t{0});
+    return build_limit(r, [](const nlohmann::json& trajectory, std::int64_t max) {
+        auto calls = trajectory.value("tool_calls", std::int64_t{0});
         return pass_fail(calls <= max, fmt::format("{} tool call{} (at most {})", calls, calls == 1 ? "" : "s", max));
-    };
+    });
 }
 
 } // namespace orch::eval::detail
