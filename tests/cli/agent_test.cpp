@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -134,7 +135,10 @@ TEST_CASE("cli::bench agent: tool faults from sim serve — arguments not JSON, 
             write_small_agent(dir, "max_turns = 6\nmax_tool_calls = 3\n", 1);
             orch::test::SimServerProcess server(steady_fleet(dir), {"--latency-scale", "0", "--faults", c.faults,
                                                                     "--suites", dir.file("tasks")});
-            std::string providers = dir.write("providers.toml", orch::test::http_fleet_providers(protocol, server.base_url(), "stream = true"));
+            // streamed on OpenAI, whole on Anthropic: the faulty calls decoded either way
+            std::string providers = dir.write("providers.toml", orch::test::http_fleet_providers(
+                                                                    protocol, server.base_url(),
+                                                                    protocol == "openai" ? "stream = true" : ""));
             std::string db = dir.file("f.db");
             auto r = run_orch({"--providers", providers, "--db", db, "bench", "--suite", dir.file("tasks"), "-t",
                                "sim-frontier", "--no-cache"});
@@ -164,36 +168,48 @@ TEST_CASE("cli::bench agent: tool faults from sim serve — arguments not JSON, 
 }
 
 TEST_CASE("cli::bench agent: program tools, one cut at its timeout, and max_turns recorded as such") {
-    TempDir dir;
-    dir.write("tasks/data.jsonl",
-              "{\"id\": \"echo\", \"difficulty\": 0, \"q\": \"echo\", \"calls\": [{\"name\": \"echo\", \"arguments\": "
-              "{\"x\": 1}}], \"final\": \"echoed 1\"}\n"
-              "{\"id\": \"slow\", \"difficulty\": 0, \"q\": \"slow\", \"calls\": [[{\"name\": \"slow\", \"arguments\": "
-              "{}}], [{\"name\": \"slow\", \"arguments\": {}}]], \"final\": \"done\"}\n");
-    dir.write("tasks/agent.toml",
-              "name = \"programs\"\ntype = \"agent\"\ndataset = \"data.jsonl\"\nreference = \"final\"\n"
-              "[agent]\nmax_turns = 2\ntrajectory = \"calls\"\n[prompt]\nuser = \"{{q}}\"\n"
-              "[[evaluators]]\nkind = \"tool_sequence\"\ncalls = \"{{calls}}\"\n"
-              "[[evaluators]]\nkind = \"max_turns\"\nmax = 2\n"
-              "[[tools]]\nname = \"echo\"\nparameters = { type = \"object\" }\ncommand = [\"cat\"]\n"
-              "[[tools]]\nname = \"slow\"\nparameters = { type = \"object\" }\ncommand = [\"sleep\", \"5\"]\ntimeout_s = 0.3\n");
-    std::string db = dir.file("p.db");
-    auto r = run_orch({"--providers", orch::test::source_path("providers.toml"), "--db", db, "bench", "--suite",
-                       dir.file("tasks"), "-t", "sim-frontier", "--no-cache"});
-    INFO(r.out << r.err);
-    REQUIRE(r.exit_code == 0);
-    // the program got the arguments on stdin and its stdout went back to the model
-    CHECK(sql(db, "select result, is_error from tool_calls where task_id = 'echo'") == "{\"x\":1}|0\n");
-    CHECK(sql(db, "select passed from results where task_id = 'echo'") == "1\n");
-    // the hanging tool was cut at 0.3 s and the model told so; the model retried until max_turns
-    CHECK(sql(db, "select count(*), min(latency_ms) >= 250, max(latency_ms) < 3000 from tool_calls where task_id = "
-                  "'slow' and is_error = 1 and error like '%did not answer within 0.3s%'") == "2|1|1\n");
-    CHECK(sql(db, "select status, failed_step, json_extract(trajectory, '$.stop'), passed from results where task_id = "
-                  "'slow'") == "scored|max_turns|max_turns|0\n");
-    CHECK(sql(db, "select evaluations like '%no answer: stopped at max_turns after 2 turns%' from results where "
-                  "task_id = 'slow'") == "1\n");
-    // the tool's time is part of the task's end-to-end latency
-    CHECK(sql(db, "select latency_ms > 600 from results where task_id = 'slow'") == "1\n");
+    // in process, then over orch sim serve on each protocol (one streamed, one whole)
+    for (std::string mode : {"sim", "openai", "anthropic"}) {
+        INFO(mode);
+        TempDir dir;
+        dir.write("tasks/data.jsonl",
+                  "{\"id\": \"echo\", \"difficulty\": 0, \"q\": \"echo\", \"calls\": [{\"name\": \"echo\", \"arguments\": "
+                  "{\"x\": 1}}], \"final\": \"echoed 1\"}\n"
+                  "{\"id\": \"slow\", \"difficulty\": 0, \"q\": \"slow\", \"calls\": [[{\"name\": \"slow\", \"arguments\": "
+                  "{}}], [{\"name\": \"slow\", \"arguments\": {}}]], \"final\": \"done\"}\n");
+        dir.write("tasks/agent.toml",
+                  "name = \"programs\"\ntype = \"agent\"\ndataset = \"data.jsonl\"\nreference = \"final\"\n"
+                  "[agent]\nmax_turns = 2\ntrajectory = \"calls\"\n[prompt]\nuser = \"{{q}}\"\n"
+                  "[[evaluators]]\nkind = \"tool_sequence\"\ncalls = \"{{calls}}\"\n"
+                  "[[evaluators]]\nkind = \"max_turns\"\nmax = 2\n"
+                  "[[tools]]\nname = \"echo\"\nparameters = { type = \"object\" }\ncommand = [\"cat\"]\n"
+                  "[[tools]]\nname = \"slow\"\nparameters = { type = \"object\" }\ncommand = [\"sleep\", \"5\"]\ntimeout_s = 0.3\n");
+        std::string db = dir.file("p.db");
+        std::string providers = orch::test::source_path("providers.toml");
+        std::unique_ptr<orch::test::SimServerProcess> server;
+        if (mode != "sim") {
+            server = std::make_unique<orch::test::SimServerProcess>(
+                steady_fleet(dir), std::vector<std::string>{"--latency-scale", "0", "--suites", dir.file("tasks")});
+            providers = dir.write("providers.toml", orch::test::http_fleet_providers(mode, server->base_url(),
+                                                                                      mode == "openai" ? "stream = true" : ""));
+        }
+        auto r = run_orch({"--providers", providers, "--db", db, "bench", "--suite", dir.file("tasks"), "-t",
+                           "sim-frontier", "--no-cache"});
+        INFO(r.out << r.err);
+        REQUIRE(r.exit_code == 0);
+        // the program got the arguments on stdin and its stdout went back to the model
+        CHECK(sql(db, "select result, is_error from tool_calls where task_id = 'echo'") == "{\"x\":1}|0\n");
+        CHECK(sql(db, "select passed from results where task_id = 'echo'") == "1\n");
+        // the hanging tool was cut at 0.3 s and the model told so; the model retried until max_turns
+        CHECK(sql(db, "select count(*), min(latency_ms) >= 250, max(latency_ms) < 3000 from tool_calls where task_id = "
+                      "'slow' and is_error = 1 and error like '%did not answer within 0.3s%'") == "2|1|1\n");
+        CHECK(sql(db, "select status, failed_step, json_extract(trajectory, '$.stop'), passed from results where task_id = "
+                      "'slow'") == "scored|max_turns|max_turns|0\n");
+        CHECK(sql(db, "select evaluations like '%no answer: stopped at max_turns after 2 turns%' from results where "
+                      "task_id = 'slow'") == "1\n");
+        // the tool's time is part of the task's end-to-end latency
+        CHECK(sql(db, "select latency_ms >= 550 from results where task_id = 'slow'") == "1\n");
+    }
 }
 
 TEST_CASE("cli::bench agent: bad tool definitions and rows, each located, nothing written") {

@@ -226,6 +226,7 @@ struct ToolRef {
     std::uint64_t flow = 0;
     ToolJob job;
     tools::ToolOutcome outcome;
+    std::uint64_t thread = 0; // the thread that ran it, joined when its outcome is taken
 };
 
 struct Done {
@@ -600,14 +601,15 @@ class BenchRun {
     void run_tool(std::uint64_t flow, ToolJob job) {
         ++m_in_flight;
         const tools::ToolBox* box = job.tools;
-        std::thread([this, box, flow, job = std::move(job)]() mutable {
+        std::uint64_t id = m_next_tool_thread++;
+        m_tool_threads.emplace(id, std::thread([this, box, flow, id, job = std::move(job)]() mutable {
             tools::ToolOutcome outcome = box->run(job.call);
             std::lock_guard lock(m_mutex);
             m_finished.push_back(Done{Work{}, provider::Outcome(util::unexpected(ProviderError{})), std::nullopt,
                                       std::nullopt, std::nullopt, nullptr,
-                                      ToolRef{flow, std::move(job), std::move(outcome)}});
+                                      ToolRef{flow, std::move(job), std::move(outcome), id}});
             m_cv.notify_one();
-        }).detach();
+        }));
     }
 
     // A workflow task: its state machine, and its first steps queued for a slot.
@@ -868,6 +870,9 @@ class BenchRun {
             return;
         }
         if (d.tool) {
+            auto thread = m_tool_threads.find(d.tool->thread);
+            thread->second.join(); // it has handed its outcome over: only its return is left
+            m_tool_threads.erase(thread);
             m_flows.at(d.tool->flow).task->tool_done(d.tool->job, d.tool->outcome);
             advance_flow(d.tool->flow);
             return;
@@ -996,6 +1001,8 @@ class BenchRun {
     std::vector<store::StepRow> m_step_batch;
     std::vector<store::ToolCallRow> m_tool_batch;
     std::map<const config::AgentSpec*, std::unique_ptr<tools::ToolBox>> m_toolboxes; // one per agent suite
+    std::map<std::uint64_t, std::thread> m_tool_threads; // program tools running
+    std::uint64_t m_next_tool_thread = 0;
     std::vector<store::RouteLogEntry> m_route_batch;
     std::vector<store::JudgeCall> m_judge_batch;
     std::int64_t m_total;

@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <fmt/format.h>
 #include <mutex>
 #include <optional>
@@ -38,7 +39,14 @@ SingleWorkflowResult run_single_workflow(const config::ProvidersConfig& provider
     identity.suite = task->suite;
     identity.task_id = task->id;
     identity.target = "policy:" + policy.name;
-    WorkflowTask flow(task, identity, nullptr);
+    std::map<const config::AgentSpec*, std::unique_ptr<tools::ToolBox>> boxes;
+    WorkflowTask flow(task, identity, nullptr, [&boxes](const config::AgentSpec& spec) -> const tools::ToolBox& {
+        auto& box = boxes[&spec];
+        if (!box) {
+            box = std::make_unique<tools::ToolBox>(spec);
+        }
+        return *box;
+    });
     SingleWorkflowResult out;
 
     std::mutex mutex;
@@ -67,7 +75,7 @@ SingleWorkflowResult run_single_workflow(const config::ProvidersConfig& provider
                 continue;
             }
             route::RouteInput in{req.messages, req.task_type, spec.tags, spec.sensitive, req.key,
-                                 req.params,   req.sim_hint,  req.seed};
+                                 req.params,   req.sim_hint,  req.seed,     req.tools};
             router.start(policy_of(spec), std::move(in), [&deliver, step](route::RouteResult r) {
                 provider::Outcome o = r.outcome;
                 deliver(StepDone{step, std::move(o), std::move(r)});
@@ -96,16 +104,26 @@ SingleWorkflowResult run_single_workflow(const config::ProvidersConfig& provider
                 route::make_log_entry(fmt::format("{}/{}", request_id, spec.id), policy_name, in, *d.route));
         }
         flow.answered(d.step, d.outcome, d.route, policy_name);
-        if (d.outcome) {
-            const Completion& c = d.outcome.value();
-            eval::Candidate candidate{c.text, c.latency_ms, c.cost_usd, c.recorded_score};
-            flow.scored(d.step, score_task(flow.step_task(d.step), candidate), 0);
+        // Score what is complete; an agent step's program tools run here, one after another (a
+        // single request needs no tool concurrency), which may complete more.
+        for (bool more = true; more;) {
+            more = false;
+            for (std::size_t step : flow.take_to_score()) {
+                StepAnswer a = flow.step_answer(step);
+                eval::Candidate candidate{a.text, a.latency_ms, a.cost_usd, a.recorded_score, a.trajectory};
+                flow.scored(step, score_task(flow.step_task(step), candidate), 0);
+                more = true;
+            }
+            for (const auto& job : flow.take_tool_jobs()) {
+                flow.tool_done(job, job.tools->run(job.call));
+                more = true;
+            }
         }
         launch_ready();
     }
     std::optional<TaskScore> score;
     if (auto output = flow.final_output()) {
-        eval::Candidate candidate{*output, flow.critical_path_ms(), flow.spent_usd(), std::nullopt};
+        eval::Candidate candidate{*output, flow.critical_path_ms(), flow.spent_usd(), std::nullopt, flow.trajectory()};
         score = score_task(flow.final_task(), candidate);
     }
     out.result = flow.result(score ? &*score : nullptr, 0, "", policy.name);
