@@ -449,3 +449,22 @@ TEST_CASE("cli::bench agent: a workflow step that is an agent loop, scored on it
     CHECK(bad.err.find("steps[1].tools: no tool \"nofity\" in the suite's [[tools]] (lookup, notify, unused)") !=
           std::string::npos);
 }
+
+TEST_CASE("cli::tasks validate: a trajectory evaluator where no agent loop runs is located") {
+    TempDir dir;
+    dir.write("tasks/data.jsonl", "{\"id\": \"a\", \"q\": \"x\"}\n");
+    dir.write("tasks/plain.toml", "name = \"plain\"\ntype = \"chat\"\ndataset = \"data.jsonl\"\n"
+                                  "[prompt]\nuser = \"{{q}}\"\n"
+                                  "[[evaluators]]\nkind = \"tool_called\"\nname = \"lookup\"\n");
+    dir.write("tasks/flow.toml", "name = \"flow\"\ntype = \"chat\"\ndataset = \"data.jsonl\"\n"
+                                 "[[steps]]\nid = \"s\"\n[steps.prompt]\nuser = \"{{q}}\"\n"
+                                 "[[steps.evaluators]]\nkind = \"max_turns\"\nmax = 2\n"
+                                 "[[evaluators]]\nkind = \"length\"\nmin_chars = 1\n");
+    auto r = run_orch({"--providers", orch::test::source_path("providers.toml"), "tasks", "validate", dir.file("tasks")});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("plain.toml:6:1: evaluators[0].kind: tool_called reads an agent's calls, but this suite runs no "
+                     "agent loop (give it [[tools]])") != std::string::npos);
+    CHECK(r.err.find("flow.toml:8:1: steps[0].evaluators[0].kind: max_turns reads an agent's calls, but step s runs "
+                     "no agent loop") != std::string::npos);
+}

@@ -6,6 +6,7 @@
 #include <orch/bench/workflow.hpp>
 #include <orch/config/agent.hpp>
 #include <orch/config/recorded.hpp>
+#include <orch/eval/heuristic.hpp>
 #include <orch/core/error.hpp>
 #include <orch/provider/provider.hpp>
 #include <orch/route/router.hpp>
@@ -97,6 +98,28 @@ void check_task_evaluators(const config::Suite& suite, const config::Task& task,
     }
 }
 
+// A trajectory evaluator where no agent loop runs: a located error, not a run of unscored rows.
+void check_trajectory_readers(const config::Suite& suite, config::Problems& problems) {
+    auto check = [&](const std::vector<config::EvaluatorSpec>& evaluators, bool has_loop, const std::string& what) {
+        for (const auto& e : evaluators) {
+            if (eval::reads_trajectory(e.kind) && !has_loop) {
+                problems.add(e.where, e.key + ".kind",
+                             fmt::format("{} reads an agent's calls, but {} runs no agent loop (give it [[tools]])",
+                                         e.kind, what));
+            }
+        }
+    };
+    if (suite.steps.empty()) {
+        check(suite.evaluators, suite.agent != nullptr, "this suite");
+        return;
+    }
+    const auto& final = suite.steps[suite.final_step];
+    check(suite.evaluators, final.agent != nullptr, fmt::format("its final step {}", final.id));
+    for (const auto& step : suite.steps) {
+        check(step.evaluators, step.agent != nullptr, "step " + step.id);
+    }
+}
+
 } // namespace
 
 void check_step_routes(const config::ProvidersConfig& providers, const config::Suite& suite, const config::Task* task,
@@ -167,6 +190,7 @@ BenchPlan plan_bench(const config::ProvidersConfig& providers, const BenchOption
                              fmt::format("suite name \"{}\" is also used by {}", suite.name, other.path));
             }
         }
+        check_trajectory_readers(suite, problems);
         config::DatasetReader reader(suite);
         config::Task task;
         std::int64_t rows = 0;

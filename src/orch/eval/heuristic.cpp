@@ -558,6 +558,10 @@ make_heuristic(const std::string& kind, const nlohmann::json& params, bool negat
     return heuristic;
 }
 
+bool reads_trajectory(const std::string& kind) {
+    return kind == "tool_sequence" || kind == "tool_called" || kind == "max_turns" || kind == "max_tool_calls";
+}
+
 bool is_heuristic_kind(const std::string& kind) {
     return std::any_of(k_kinds.begin(), k_kinds.end(),
                        [&](const Kind& k) { return kind == k.name; });

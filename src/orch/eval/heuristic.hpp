@@ -41,6 +41,9 @@ util::Result<std::unique_ptr<Heuristic>, std::string>
 make_heuristic(const std::string& kind, const nlohmann::json& params, bool negate = false);
 
 bool is_heuristic_kind(const std::string& kind);
+// Whether the kind reads an agent's trajectory (tool_sequence, tool_called, max_turns,
+// max_tool_calls): only an agent task, or an agent step, has one.
+bool reads_trajectory(const std::string& kind);
 // Every heuristic kind, for help texts and docs.
 const std::vector<std::string>& heuristic_kinds();
 
