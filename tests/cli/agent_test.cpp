@@ -31,18 +31,6 @@ std::string steady_fleet(TempDir& dir) {
     return dir.write("fleet.toml", text);
 }
 
-std::vector<nlohmann::json> log_entries(const std::string& path) {
-    std::vector<nlohmann::json> out;
-    std::istringstream lines(orch::test::read_text(path));
-    std::string line;
-    while (std::getline(lines, line)) {
-        auto j = nlohmann::json::parse(line);
-        if (j.contains("body")) {
-            out.push_back(std::move(j));
-        }
-    }
-    return out;
-}
 
 // A small agent suite: one tool answering every call, a row per task whose golden trajectory is
 // one lookup; difficulty 0 so the simulated frontier model plays it right.
@@ -85,7 +73,7 @@ TEST_CASE("cli::bench agent: the support agent over orch sim serve, both protoco
             REQUIRE(r.exit_code == 0);
             CHECK(sql(db, "select count(*) from results where status = 'scored'") == "72\n");
             // every turn is one request at the wire: none duplicated, none lost
-            auto entries = log_entries(log);
+            auto entries = orch::test::request_log(log);
             CHECK(sql(db, "select count(*) from step_results") == std::to_string(entries.size()) + "\n");
             // parallel calls in one turn (two lookups asked for at once)
             CHECK(sql(db, "select count(*) > 0 from (select 1 from tool_calls group by task_id, target, turn "
@@ -278,18 +266,7 @@ TEST_CASE("crash::an agent run killed with SIGKILL resumes at the turn, repeatin
     std::string command = orch::test::shell_quote(ORCH_BINARY) + " --providers " + orch::test::shell_quote(providers) +
                           " --db " + orch::test::shell_quote(db) + " bench --suite " + orch::test::shell_quote(suite) +
                           " -t sim-mid -j 4 --no-cache";
-    {
-        orch::test::BackgroundProcess first(command, dir.file("first.log"));
-        bool enough = false;
-        for (int i = 0; i < 500 && !enough; ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            enough = std::filesystem::exists(db) && std::atoi(sql(db, "select count(*) from step_results").c_str()) >= 10;
-        }
-        INFO(first.output());
-        REQUIRE(enough);
-        kill(first.pid(), SIGKILL);
-        first.stop();
-    }
+    orch::test::kill_after_steps(command, dir.file("first.log"), db, 10);
     std::string before = sql(db, "select task_id || '/' || step_id from step_results order by 1");
     CHECK(sql(db, "select count(*) > 0 from step_results s where not exists (select 1 from results r where "
                   "r.task_id = s.task_id)") == "1\n"); // some tasks were part way through their turns
@@ -310,7 +287,7 @@ TEST_CASE("crash::an agent run killed with SIGKILL resumes at the turn, repeatin
         task_of[j["request"].get<std::string>()] = j["id"].get<std::string>();
     }
     std::map<std::string, int> calls;
-    for (const auto& e : log_entries(log)) {
+    for (const auto& e : orch::test::request_log(log)) {
         auto body = nlohmann::json::parse(e["body"].get<std::string>());
         std::string task;
         int turn = 1;
@@ -350,7 +327,7 @@ TEST_CASE("cli::bench agent: a turn retried after a 503 is one turn; orch diff s
     }
     // two requests at the wire answered 503 and were retried: each is still one turn, recorded once
     CHECK(sql(db, "select count(*), sum(retries) from step_results where run_id = 1") == "8|2\n");
-    CHECK(log_entries(log).size() == 8 + 2 + std::stoul(sql(db, "select count(*) from step_results where run_id = 2")));
+    CHECK(orch::test::request_log(log).size() == 8 + 2 + std::stoul(sql(db, "select count(*) from step_results where run_id = 2")));
     CHECK(sql(db, "select count(*) from results where status = 'scored'") == "8\n");
     auto d = run_orch({"--providers", providers, "--db", db, "diff", "1", "2"});
     INFO(d.out);

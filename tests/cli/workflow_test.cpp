@@ -310,19 +310,8 @@ TEST_CASE("crash::a workflow run killed with SIGKILL resumes at the step: no com
                           orch::test::shell_quote(providers) + " --db " + orch::test::shell_quote(db) +
                           " bench --suite " + orch::test::shell_quote(dir.file("tasks")) +
                           " -t sim-small -j 4 --no-cache";
-    {
-        orch::test::BackgroundProcess first(command, dir.file("first.log"));
-        // Killed once 8 steps are recorded: about when the first tasks' a and b are in and their c in flight.
-        bool enough = false;
-        for (int i = 0; i < 500 && !enough; ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            enough = std::filesystem::exists(db) && std::atoi(sql(db, "select count(*) from step_results").c_str()) >= 8;
-        }
-        INFO(first.output());
-        REQUIRE(enough);
-        kill(first.pid(), SIGKILL);
-        first.stop();
-    }
+    // Killed once 8 steps are recorded: about when the first tasks' a and b are in and their c in flight.
+    orch::test::kill_after_steps(command, dir.file("first.log"), db, 8);
     std::string before = sql(db, "select task_id || '/' || step_id from step_results order by 1");
     // some of what was recorded belongs to tasks that had not finished: the resume must pick them up mid-way
     CHECK(sql(db, "select count(*) > 0 from step_results s where not exists (select 1 from results r where "
@@ -336,10 +325,7 @@ TEST_CASE("crash::a workflow run killed with SIGKILL resumes at the step: no com
 
     // At the wire: count the calls for each task's step (its own marker is the first in the body).
     std::map<std::string, int> calls;
-    std::istringstream lines(orch::test::read_text(log));
-    std::string line;
-    while (std::getline(lines, line)) {
-        auto entry = nlohmann::json::parse(line);
+    for (const auto& entry : orch::test::request_log(log)) {
         std::string body = entry["body"].get<std::string>();
         auto at = body.find("[STEP ");
         if (at == std::string::npos) {

@@ -3,6 +3,12 @@
 
 #include <doctest/doctest.h>
 #include <unistd.h>
+#include <thread>
+#include <sstream>
+#include <filesystem>
+#include <cstdlib>
+#include <csignal>
+#include <chrono>
 
 namespace orch::test {
 
@@ -60,6 +66,32 @@ const config::ProvidersConfig& fleet_without_failures() {
         return c;
     }();
     return cfg;
+}
+
+std::vector<nlohmann::json> request_log(const std::string& path) {
+    std::vector<nlohmann::json> out;
+    std::istringstream lines(read_text(path));
+    std::string line;
+    while (std::getline(lines, line)) {
+        auto j = nlohmann::json::parse(line);
+        if (j.contains("body")) {
+            out.push_back(std::move(j));
+        }
+    }
+    return out;
+}
+
+void kill_after_steps(const std::string& command, const std::string& log, const std::string& db, int steps) {
+    BackgroundProcess run(command, log);
+    bool enough = false;
+    for (int i = 0; i < 500 && !enough; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        enough = std::filesystem::exists(db) && std::atoi(sql(db, "select count(*) from step_results").c_str()) >= steps;
+    }
+    INFO(run.output());
+    REQUIRE(enough);
+    kill(run.pid(), SIGKILL);
+    run.stop();
 }
 
 } // namespace orch::test

@@ -6,6 +6,7 @@
 #include <orch/config/providers.hpp>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,13 @@ class SimServerProcess {
 // provider of `protocol` (openai | anthropic) at `base_url`, plus `extra` provider keys.
 std::string http_fleet_providers(const std::string& protocol, const std::string& base_url,
                                  const std::string& extra = "");
+
+// The requests `orch sim serve --log PATH` recorded (entries with a body), in order.
+std::vector<nlohmann::json> request_log(const std::string& path);
+
+// Runs `command` (an `orch bench`) in the background and SIGKILLs it once `db` holds at least
+// `steps` step rows; REQUIREs that happens within 10 s. Its output goes to `log`.
+void kill_after_steps(const std::string& command, const std::string& log, const std::string& db, int steps);
 
 // The default fleet (providers.toml) without transient failures, so an answer does not depend on
 // a seed's luck. Loaded once.

@@ -91,7 +91,8 @@ AgentTask::AgentTask(std::shared_ptr<const config::Task> task, const tools::Tool
             tr.run += res.value("ran", true) ? 1 : 0;
             tr.outcomes.push_back(o);
         }
-        m_messages.push_back(Message{"assistant", turn.value("text", ""), tr.calls});
+        tr.text = turn.value("text", "");
+        m_messages.push_back(Message{"assistant", tr.text, tr.calls});
         m_calls += static_cast<std::int64_t>(tr.run);
         m_clock = r->end_ms;
         close_turn();
@@ -165,7 +166,8 @@ void AgentTask::answered(std::size_t step, const provider::Outcome& outcome,
             t.calls[i].id = fmt::format("call_{}_{}", m_turns.size(), i + 1);
         }
     }
-    m_messages.push_back(Message{"assistant", c.text, t.calls});
+    t.text = c.text;
+    m_messages.push_back(Message{"assistant", t.text, t.calls});
     // Calls past max_tool_calls are not run: the loop stops once the ones within it answer.
     const auto& agent = *m_task->agent;
     t.run = static_cast<std::size_t>(
@@ -233,7 +235,7 @@ void AgentTask::close_turn() {
     m_state = m_stop.empty() ? State::ready : State::done;
 }
 
-void AgentTask::record(const Turn& t) {
+void AgentTask::record(Turn& t) {
     json calls = json::array();
     json results = json::array();
     std::size_t turn = turn_number(t.row.step_id);
@@ -254,11 +256,12 @@ void AgentTask::record(const Turn& t) {
             entry["ran"] = false;
         }
         m_trajectory["calls"].push_back(std::move(entry));
-        if (ran) {
-            m_trajectory["tool_calls"] = m_trajectory["tool_calls"].get<std::int64_t>() + 1;
-            m_trajectory["invalid_calls"] = m_trajectory["invalid_calls"].get<std::int64_t>() + (o.valid ? 0 : 1);
-            m_trajectory["tool_errors"] = m_trajectory["tool_errors"].get<std::int64_t>() + (o.is_error ? 1 : 0);
-        }
+        auto count = [&](const char* key, bool counted) {
+            m_trajectory[key] = m_trajectory[key].get<std::int64_t>() + (ran && counted ? 1 : 0);
+        };
+        count("tool_calls", true);
+        count("invalid_calls", !o.valid);
+        count("tool_errors", o.is_error);
         if (!t.emitted) {
             store::ToolCallRow r;
             r.run_id = t.row.run_id;
@@ -282,12 +285,8 @@ void AgentTask::record(const Turn& t) {
     }
     m_trajectory["turns"] = m_turns.size();
     if (!t.emitted) {
-        Turn& mt = m_turns.back();
-        mt.row.status = "answered";
-        mt.row.output = json{{"text", m_messages[m_messages.size() - t.calls.size() - 1].content},
-                             {"calls", calls},
-                             {"results", results}}
-                            .dump();
+        t.row.status = "answered";
+        t.row.output = json{{"text", t.text}, {"calls", calls}, {"results", results}}.dump();
     }
 }
 
@@ -316,8 +315,7 @@ std::optional<std::string> AgentTask::final_output() const {
     if (m_stop != "answer") {
         return std::string(); // stopped at a limit: the model never answered
     }
-    json turn = json::parse(m_turns.back().row.output, nullptr, false);
-    return turn.is_object() ? turn.value("text", "") : std::string();
+    return m_turns.back().text;
 }
 
 double AgentTask::spent_usd() const {
@@ -330,45 +328,14 @@ double AgentTask::spent_usd() const {
 
 store::ResultRow AgentTask::result(const TaskScore* score, double judge_cost_usd, const std::string& suite_hash,
                                    const std::string& policy) const {
-    const config::Task& t = *m_task;
-    store::ResultRow row;
-    const store::StepRow& id = m_turns.front().row;
-    row.run_id = id.run_id;
-    row.suite = id.suite;
-    row.suite_hash = suite_hash;
-    row.task_id = id.task_id;
-    row.task_type = t.type;
-    row.target = id.target;
-    row.repeat = id.repeat;
-    row.threshold = t.threshold;
-    row.judge_cost_usd = judge_cost_usd;
-    row.cached = true;
-    std::vector<std::string> models;
-    json steps = json::object();
+    std::vector<const store::StepRow*> rows;
     for (const auto& turn : m_turns) {
-        const store::StepRow& r = turn.row;
-        row.input_tokens += r.input_tokens;
-        row.output_tokens += r.output_tokens;
-        row.cost_usd += r.cost_usd;
-        row.retries += r.retries;
-        row.simulated = row.simulated || turn.simulated;
-        row.cached = row.cached && r.cached;
-        if (!r.model.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) {
-            models.push_back(r.model);
-        }
-        steps[r.step_id] = {{"model", r.model}, {"status", r.status}};
-        if (r.route.is_object()) {
-            steps[r.step_id]["rule"] = r.route.value("rule", "");
-        }
+        rows.push_back(&turn.row);
     }
+    store::ResultRow row = sum_call_rows(*m_task, m_turns.front().row, rows, suite_hash, judge_cost_usd, policy);
+    row.simulated = std::any_of(m_turns.begin(), m_turns.end(), [](const Turn& t) { return t.simulated; });
     row.latency_ms = m_clock;
-    row.model = models.size() == 1 ? models.front() : "";
-    row.route = {{"steps", steps}};
-    if (!policy.empty()) {
-        row.route["policy"] = policy;
-    }
     row.trajectory = m_trajectory;
-    row.evaluations = json::array();
     if (m_stop == "error") {
         const store::StepRow& f = m_turns.back().row;
         row.status = "error";
@@ -378,16 +345,7 @@ store::ResultRow AgentTask::result(const TaskScore* score, double judge_cost_usd
         return row;
     }
     row.output = final_output().value_or("");
-    if (score != nullptr && score->scored) {
-        row.status = "scored";
-        row.score = score->score;
-        row.passed = score->passed;
-        row.evaluations = score->evaluations;
-    } else {
-        row.status = "unscored";
-        row.error_kind = "evaluator";
-        row.error = score != nullptr ? score->reason : "not scored";
-    }
+    record_score(row, score);
     if (m_stop != "answer") {
         row.failed_step = m_stop; // max_turns or max_tool_calls: recorded as such, and scored
     }

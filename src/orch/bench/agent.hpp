@@ -49,6 +49,7 @@ class AgentTask final : public TaskFlow {
     enum class State { ready, queued, calling, tools, done };
     struct Turn {
         store::StepRow row;
+        std::string text; // what the model wrote beside its calls (its answer, on the last turn)
         std::vector<ToolCall> calls;
         std::vector<std::optional<tools::ToolOutcome>> outcomes; // nullopt while a tool job runs
         std::size_t run = 0; // how many of the calls were run (the rest passed max_tool_calls)
@@ -60,7 +61,7 @@ class AgentTask final : public TaskFlow {
     // The turn's calls are all answered: their results join the conversation, and the loop
     // goes on or stops at a limit.
     void close_turn();
-    void record(const Turn& turn);
+    void record(Turn& turn);
     void set_spec();
     std::size_t turn_number(const std::string& step_id) const;
 

@@ -1,5 +1,7 @@
 #include <orch/bench/flow.hpp>
 
+#include <algorithm>
+
 namespace orch::bench {
 
 void record_call(store::StepRow& row, const provider::Outcome& outcome, const std::optional<route::RouteResult>& route,
@@ -34,6 +36,71 @@ void record_call(store::StepRow& row, const provider::Outcome& outcome, const st
         row.cached = c.cached;
     }
     row.end_ms = row.start_ms + row.latency_ms;
+}
+
+store::ResultRow sum_call_rows(const config::Task& task, const store::StepRow& id,
+                               const std::vector<const store::StepRow*>& rows, const std::string& suite_hash,
+                               double judge_cost_usd, const std::string& policy) {
+    store::ResultRow row;
+    row.run_id = id.run_id;
+    row.suite = id.suite;
+    row.suite_hash = suite_hash;
+    row.task_id = id.task_id;
+    row.task_type = task.type;
+    row.target = id.target;
+    row.repeat = id.repeat;
+    row.threshold = task.threshold;
+    row.judge_cost_usd = judge_cost_usd;
+    row.cached = true;
+    bool ran = false;
+    std::vector<std::string> models;
+    nlohmann::json steps = nlohmann::json::object();
+    for (const store::StepRow* r : rows) {
+        row.input_tokens += r->input_tokens;
+        row.output_tokens += r->output_tokens;
+        row.cost_usd += r->cost_usd;
+        row.judge_cost_usd += r->judge_cost_usd;
+        row.retries += r->retries;
+        if (r->status != "skipped") {
+            row.cached = row.cached && r->cached;
+            ran = true;
+        }
+        if (!r->model.empty() && std::find(models.begin(), models.end(), r->model) == models.end()) {
+            models.push_back(r->model);
+        }
+        nlohmann::json& step = steps[r->step_id];
+        step = {{"model", r->model}, {"status", r->status}};
+        if (r->route.is_object()) {
+            step["rule"] = r->route.value("rule", "");
+        }
+        if (r->passed) {
+            step["passed"] = *r->passed;
+        }
+    }
+    row.cached = row.cached && ran;
+    row.model = models.size() == 1 ? models.front() : "";
+    row.route = {{"steps", steps}};
+    if (!policy.empty()) {
+        row.route["policy"] = policy;
+    }
+    row.evaluations = nlohmann::json::array();
+    return row;
+}
+
+void record_score(store::ResultRow& row, const TaskScore* score) {
+    if (score != nullptr && score->scored) {
+        row.status = "scored";
+        row.score = score->score;
+        row.passed = score->passed;
+        row.evaluations = score->evaluations;
+        return;
+    }
+    row.status = "unscored";
+    row.error_kind = "evaluator";
+    row.error = score != nullptr ? score->reason : "not scored";
+    if (score != nullptr) {
+        row.evaluations = score->evaluations;
+    }
 }
 
 } // namespace orch::bench

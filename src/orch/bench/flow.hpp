@@ -42,6 +42,16 @@ struct StepAnswer {
 void record_call(store::StepRow& row, const provider::Outcome& outcome, const std::optional<route::RouteResult>& route,
                  const std::string& policy);
 
+// A multi-call task's result row from its calls' rows: the identity of `id` and `task`, the
+// rows' tokens, cost, judge cost and retries summed, cached when every row that ran (not
+// skipped) was and one did, the model when all used one ("" when several), and route.steps
+// with each row's model, status, rule and pass (route.policy under a policy target).
+store::ResultRow sum_call_rows(const config::Task& task, const store::StepRow& id,
+                               const std::vector<const store::StepRow*>& rows, const std::string& suite_hash,
+                               double judge_cost_usd, const std::string& policy);
+// A task's score on its row: scored with score, pass and evaluations, or unscored with why.
+void record_score(store::ResultRow& row, const TaskScore* score);
+
 class TaskFlow {
   public:
     virtual ~TaskFlow() = default;

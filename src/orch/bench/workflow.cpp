@@ -379,60 +379,22 @@ double WorkflowTask::spent_usd() const {
 store::ResultRow WorkflowTask::result(const TaskScore* score, double judge_cost_usd, const std::string& suite_hash,
                                       const std::string& policy) const {
     const config::Task& t = *m_task;
-    const store::StepRow& id = m_steps.front().row;
-    store::ResultRow row;
-    row.run_id = id.run_id;
-    row.suite = id.suite;
-    row.suite_hash = suite_hash;
-    row.task_id = id.task_id;
-    row.task_type = t.type;
-    row.target = id.target;
-    row.repeat = id.repeat;
-    row.threshold = t.threshold;
-    row.judge_cost_usd = judge_cost_usd;
+    std::vector<const store::StepRow*> rows;
     double sequential = 0;
-    row.cached = true; // when every step that ran was answered from the cache
-    bool ran = false;
-    std::vector<std::string> models;
-    nlohmann::json steps = nlohmann::json::object();
     const Step* first_failed = nullptr;
     for (const auto& s : m_steps) {
         const store::StepRow& r = s.row;
-        row.input_tokens += r.input_tokens;
-        row.output_tokens += r.output_tokens;
-        row.cost_usd += r.cost_usd;
-        row.judge_cost_usd += r.judge_cost_usd;
-        row.retries += r.retries;
-        row.simulated = row.simulated || s.simulated;
-        if (r.status != "skipped") {
-            sequential += r.latency_ms;
-            row.cached = row.cached && r.cached;
-            ran = true;
-        }
-        if (!r.model.empty() && std::find(models.begin(), models.end(), r.model) == models.end()) {
-            models.push_back(r.model);
-        }
-        steps[r.step_id] = {{"model", r.model}, {"status", r.status}};
-        if (r.route.is_object()) {
-            steps[r.step_id]["rule"] = r.route.value("rule", "");
-        }
-        if (r.passed) {
-            steps[r.step_id]["passed"] = *r.passed;
-        }
+        rows.push_back(&r);
+        sequential += r.status == "skipped" ? 0 : r.latency_ms;
         bool bad = r.status == "error" || r.status == "unscored" || (r.passed && !*r.passed);
         if (bad && (first_failed == nullptr || r.start_ms < first_failed->row.start_ms)) {
             first_failed = &s;
         }
     }
-    row.cached = row.cached && ran;
+    store::ResultRow row = sum_call_rows(t, m_steps.front().row, rows, suite_hash, judge_cost_usd, policy);
+    row.simulated = std::any_of(m_steps.begin(), m_steps.end(), [](const Step& s) { return s.simulated; });
     row.latency_ms = critical_path_ms();
     row.sequential_ms = sequential;
-    row.model = models.size() == 1 ? models.front() : "";
-    row.route = {{"steps", steps}};
-    if (!policy.empty()) {
-        row.route["policy"] = policy;
-    }
-    row.evaluations = nlohmann::json::array();
     const Step& f = m_steps[t.final_step];
     if (!f.ok) {
         row.status = "error";
@@ -440,19 +402,7 @@ store::ResultRow WorkflowTask::result(const TaskScore* score, double judge_cost_
         row.error = fmt::format("final step {}: {}", f.row.step_id, f.row.error);
     } else {
         row.output = f.row.output;
-        if (score != nullptr && score->scored) {
-            row.status = "scored";
-            row.score = score->score;
-            row.passed = score->passed;
-            row.evaluations = score->evaluations;
-        } else {
-            row.status = "unscored";
-            row.error_kind = "evaluator";
-            row.error = score != nullptr ? score->reason : "not scored";
-            if (score != nullptr) {
-                row.evaluations = score->evaluations;
-            }
-        }
+        record_score(row, score);
     }
     if (first_failed != nullptr) {
         row.failed_step = first_failed->row.step_id;

@@ -169,14 +169,18 @@ ojson run_json(const Leaderboard& board) {
         ag["tasks"] = a.tasks;
         ag["solved"] = a.solved;
         ag["errors"] = a.errors;
-        ag["success_rate"] = a.tasks > 0 ? ojson(round_to(static_cast<double>(a.solved) / static_cast<double>(a.tasks), 4)) : ojson(nullptr);
+        AgentRates r = agent_rates(a);
+        auto rounded = [](const std::optional<double>& v, int digits) {
+            return v ? ojson(round_to(*v, digits)) : ojson(nullptr);
+        };
+        ag["success_rate"] = rounded(r.success, 4);
         ag["tool_calls"] = a.tool_calls;
         ag["invalid_calls"] = a.invalid_calls;
-        ag["validity_rate"] = a.tool_calls > 0 ? ojson(round_to(1.0 - static_cast<double>(a.invalid_calls) / static_cast<double>(a.tool_calls), 4)) : ojson(nullptr);
-        ag["mean_turns"] = a.tasks > 0 ? ojson(round_to(static_cast<double>(a.turns) / static_cast<double>(a.tasks), 3)) : ojson(nullptr);
-        ag["mean_tool_calls"] = a.tasks > 0 ? ojson(round_to(static_cast<double>(a.tool_calls) / static_cast<double>(a.tasks), 3)) : ojson(nullptr);
+        ag["validity_rate"] = rounded(r.validity, 4);
+        ag["mean_turns"] = rounded(r.turns_per_task, 3);
+        ag["mean_tool_calls"] = rounded(r.calls_per_task, 3);
         ag["stopped_at_limit"] = a.at_limit;
-        ag["cost_per_solved_usd"] = a.solved > 0 ? ojson(round_to(a.cost_usd / static_cast<double>(a.solved), 8)) : ojson(nullptr);
+        ag["cost_per_solved_usd"] = rounded(r.cost_per_solved_usd, 8);
         agents.push_back(ag);
     }
     j["agents"] = agents;

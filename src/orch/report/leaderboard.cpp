@@ -1,6 +1,8 @@
 #include <orch/core/error.hpp>
 #include <orch/report/leaderboard.hpp>
 #include <orch/util/strings.hpp>
+
+#include <functional>
 #include <orch/report/text.hpp>
 
 #include <algorithm>
@@ -459,19 +461,31 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
     return board;
 }
 
+AgentRates agent_rates(const store::AgentSummary& a) {
+    auto ratio = [](double n, std::int64_t d) { return d > 0 ? std::optional(n / static_cast<double>(d)) : std::nullopt; };
+    AgentRates r;
+    r.success = ratio(static_cast<double>(a.solved), a.tasks);
+    r.validity = ratio(static_cast<double>(a.tool_calls - a.invalid_calls), a.tool_calls);
+    r.turns_per_task = ratio(static_cast<double>(a.turns), a.tasks);
+    r.calls_per_task = ratio(static_cast<double>(a.tool_calls), a.tasks);
+    r.cost_per_solved_usd = ratio(a.cost_usd, a.solved);
+    return r;
+}
+
 std::array<std::string, 8> agent_cells(const store::AgentSummary& a) {
-    auto per_task = [&](std::int64_t n) {
-        return a.tasks > 0 ? fmt::format("{:.2f}", static_cast<double>(n) / static_cast<double>(a.tasks)) : "-";
+    AgentRates r = agent_rates(a);
+    auto cell = [](const std::optional<double>& v, const std::function<std::string(double)>& show) {
+        return v ? show(*v) : std::string("-");
     };
+    auto two = [](double v) { return fmt::format("{:.2f}", v); };
     return {a.target,
             std::to_string(a.tasks),
-            a.tasks > 0 ? percent(static_cast<double>(a.solved) / static_cast<double>(a.tasks)) : "-",
-            a.tool_calls > 0 ? percent(1.0 - static_cast<double>(a.invalid_calls) / static_cast<double>(a.tool_calls))
-                             : "-",
-            per_task(a.turns),
-            per_task(a.tool_calls),
+            cell(r.success, percent),
+            cell(r.validity, percent),
+            cell(r.turns_per_task, two),
+            cell(r.calls_per_task, two),
             std::to_string(a.at_limit),
-            a.solved > 0 ? money(a.cost_usd / static_cast<double>(a.solved)) : "-"};
+            cell(r.cost_per_solved_usd, money)};
 }
 
 std::vector<std::string> transcript_lines(const store::ResultRow& row, std::size_t width) {

@@ -138,6 +138,17 @@ inline constexpr std::array<const char*, 12> k_step_columns = {
     "step", "type", "pass", "quality", "errors", "skipped", "cost", "cost share", "p50", "time share",
     "failures began", "models"};
 std::array<std::string, 12> step_cells(const StepStats& s);
+// An agent suite's figures under one target, each absent when it has nothing to divide by:
+// task success, the share of tool calls that were valid, turns and calls per task, cost per
+// solved task.
+struct AgentRates {
+    std::optional<double> success;
+    std::optional<double> validity;
+    std::optional<double> turns_per_task;
+    std::optional<double> calls_per_task;
+    std::optional<double> cost_per_solved_usd;
+};
+AgentRates agent_rates(const store::AgentSummary& a);
 // An agent suite's row under one target as every table format shows it, in k_agent_columns'
 // order: target, tasks, task success, tool-call validity, turns per task, tool calls per task,
 // tasks stopped at a limit, cost per solved task ("-" when none was solved).
