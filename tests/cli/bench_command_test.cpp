@@ -73,13 +73,13 @@ TEST_CASE("cli::bench on the default suites") {
         CHECK(sql(db, "select count(*) from results where status = 'scored' and (score is null or "
                       "input_tokens = 0 or output_tokens = 0 or evaluations = '[]')") == "0\n");
         CHECK(sql(db, "select count(*) from results where target = 'sim-frontier' and cost_usd <= 0") == "0\n");
-        CHECK(sql(db, "select count(distinct suite) from results") == "10\n");
+        CHECK(sql(db, "select count(distinct suite) from results") == "11\n");
     }
     SUBCASE("records the run's lineage") {
         std::string lineage = sql(db, "select length(providers_hash), status, seed, orch_version != '' from runs");
         CHECK(lineage == "64|completed|7|1\n");
         CHECK(sql(db, "select count(*) from results where length(suite_hash) != 64") == "0\n");
-        CHECK(sql(db, "pragma user_version") == "4\n");
+        CHECK(sql(db, "pragma user_version") == "5\n");
     }
     SUBCASE("the same seed gives byte-identical scores; another seed differs") {
         std::string db2 = dir.file("b.db");
@@ -185,7 +185,7 @@ TEST_CASE("cli::small commands") {
     SUBCASE("tasks validate checks every default suite without calling a model") {
         auto r = run_orch({"tasks", "validate", orch::test::source_path("tasks")});
         CHECK(r.exit_code == 0);
-        CHECK(r.out.find("10 suites") != std::string::npos);
+        CHECK(r.out.find("11 suites") != std::string::npos);
     }
     SUBCASE("providers list shows the fleet and never a key") {
         auto r = run_orch({"--providers", orch::test::source_path("providers.toml"), "providers", "list"});

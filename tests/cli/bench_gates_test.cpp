@@ -84,12 +84,12 @@ TEST_CASE("cli::bench --max-cost") {
         double max_call = std::stod(sql(db, "select max(cost_usd + judge_cost_usd) from results"));
         CHECK(spent >= 0.05);
         CHECK(spent <= 0.05 + 4 * max_call);
-        CHECK(std::stoi(sql(db, "select count(*) from results")) < 316);
+        CHECK(std::stoi(sql(db, "select count(*) from results")) < 346);
     }
     SUBCASE("--resume finishes the run without repeating a task") {
         auto resumed = run_orch(bench(db, {"-t", "sim-frontier", "--no-cache", "--resume", "1"}));
         CHECK(resumed.exit_code == 0);
-        CHECK(sql(db, "select count(*), count(distinct suite || task_id) from results") == "316|316\n");
+        CHECK(sql(db, "select count(*), count(distinct suite || task_id) from results") == "346|346\n");
         CHECK(sql(db, "select status from runs") == "completed\n");
     }
 }
@@ -142,13 +142,13 @@ TEST_CASE("cli::bench interrupted by SIGINT") {
         CHECK(sql(db, "select status from runs") == "interrupted\n");
         int n = std::stoi(sql(db, "select count(*) from results"));
         CHECK(n > 0);
-        CHECK(n < 316);
+        CHECK(n < 346);
         CHECK(orch::test::read_text(dir.file("err")).find("--resume 1") != std::string::npos);
     }
     SUBCASE("then resumes to exactly one result per task") {
         auto resumed = run_orch(bench(db, {"-t", "sim-mid", "--no-cache", "--resume", "1"}));
         CHECK(resumed.exit_code == 0);
-        CHECK(sql(db, "select count(*), count(distinct suite || '/' || task_id) from results") == "316|316\n");
+        CHECK(sql(db, "select count(*), count(distinct suite || '/' || task_id) from results") == "346|346\n");
         CHECK(sql(db, "pragma integrity_check") == "ok\n");
     }
 }

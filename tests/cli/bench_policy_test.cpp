@@ -32,8 +32,14 @@ TEST_CASE("cli::bench --target policy:default") {
     }
     SUBCASE("records the route of every task: rule, model used and the chain tried") {
         CHECK(sql(db, "select count(*) from results where target = 'policy:default' and sequential_ms is null and "
-                      "trajectory is null and (route is null or json_extract(route, '$.rule') is null or model = '')") ==
-              "0\n");
+                      "trajectory is null and context is null and (route is null or json_extract(route, '$.rule') is null or "
+                      "model = '')") == "0\n");
+        // a conversation's result carries each call's route: the answer by the default rule, the
+        // compactions by the summaries' canary
+        CHECK(sql(db, "select count(*) from results where target = 'policy:default' and context is not null and "
+                      "json_extract(route, '$.steps.\"context:answer\".rule') != 'default'") == "0\n");
+        CHECK(sql(db, "select distinct json_extract(route, '$.rule') from step_results where target = "
+                      "'policy:default' and step_type = 'compact'") == "summaries-canary\n");
         // an agent's result carries each turn's route: the first turn planned by the frontier model, the
         // turns after the tools by the mid model
         CHECK(sql(db, "select count(*) from results where target = 'policy:default' and trajectory is not null and "
@@ -50,9 +56,10 @@ TEST_CASE("cli::bench --target policy:default") {
         CHECK(sql(db, "select distinct model from results where target = 'policy:default' and "
                       "suite = 'support-triage'") == "sim-small\n");
         // a routed request per single-step task, per workflow step (208 + 2 workflows x 36 tasks x 4 steps) and
-        // per agent turn
+        // per agent turn and per conversation call (compactions and answers)
         CHECK(sql(db, "select count(*) - 496 from route_log where policy = 'default'") ==
-              sql(db, "select count(*) from step_results where target = 'policy:default' and step_type = 'agent_turn'"));
+              sql(db, "select count(*) from step_results where target = 'policy:default' and (step_type = 'agent_turn' "
+                      "or step_id like 'context:%')"));
     }
     SUBCASE("sensitive suites never reach an external model") {
         CHECK(sql(db, "select distinct model from results where target = 'policy:default' and "

@@ -37,10 +37,10 @@ int SimServerProcess::stop() { return m_process->stop(); }
 std::string SimServerProcess::base_url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/v1"; }
 
 std::string http_fleet_providers(const std::string& protocol, const std::string& base_url,
-                                 const std::string& extra) {
+                                 const std::string& extra, const std::string& fleet_path) {
     // The fleet's [models.*.sim] tables stay: the server reads them; orch reads them too
     // (harmless for an HTTP provider).
-    std::string fleet = read_text(source_path("providers.toml"));
+    std::string fleet = read_text(fleet_path.empty() ? source_path("providers.toml") : fleet_path);
     std::string text = "[providers.http]\nprotocol = \"" + protocol + "\"\nbase_url = \"" + base_url +
                        "\"\nmax_concurrency = 64\ntimeout_s = 10\n" + extra + "\n";
     // Point every model at the HTTP provider; the sim providers stay for `orch sim serve`.

@@ -32,10 +32,11 @@ class SimServerProcess {
     std::string m_out;
 };
 
-// providers.toml text: the default simulated fleet's models served over HTTP by one
-// provider of `protocol` (openai | anthropic) at `base_url`, plus `extra` provider keys.
+// providers.toml text: the simulated fleet's models (the default fleet, or the one in the file
+// `fleet`) served over HTTP by one provider of `protocol` (openai | anthropic) at `base_url`,
+// plus `extra` provider keys.
 std::string http_fleet_providers(const std::string& protocol, const std::string& base_url,
-                                 const std::string& extra = "");
+                                 const std::string& extra = "", const std::string& fleet = "");
 
 // The requests `orch sim serve --log PATH` recorded (entries with a body), in order.
 std::vector<nlohmann::json> request_log(const std::string& path);

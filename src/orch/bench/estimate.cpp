@@ -1,5 +1,6 @@
 #include <orch/bench/estimate.hpp>
 #include <orch/config/agent.hpp>
+#include <orch/config/context.hpp>
 #include <orch/tools/toolbox.hpp>
 
 #include <algorithm>
@@ -86,6 +87,55 @@ void add_agent(TargetEstimate& t, const config::ModelConfig& model, const config
     add_call(t, model, task.type, task.reference, task.params, estimate_tokens(messages) + offered, history, repeats);
 }
 
+// A conversation task: the thread read as the runner reads it, a compaction each time the
+// context passes the threshold (its summary taken to be a quarter of what it folds, or the
+// model's recorded mean for compactions), the answer over what is left, and the session's
+// memory write.
+void add_conversation(TargetEstimate& t, const config::ModelConfig& model, const config::Task& task,
+                      const std::map<std::pair<std::string, std::string>, double>& history, std::int64_t repeats) {
+    const config::ContextSpec& spec = *task.context;
+    const config::Conversation& thread = *task.conversation;
+    auto known = history.find({model.name, "compact"});
+    auto compaction = [&](std::int64_t in, std::int64_t folded) {
+        std::int64_t out = known != history.end() ? static_cast<std::int64_t>(known->second + 0.5)
+                                                  : std::max<std::int64_t>(1, folded / 4);
+        t.calls += repeats;
+        t.input_tokens += in * repeats;
+        t.output_tokens += out * repeats;
+        t.cost_usd += model.cost_usd(in, out) * static_cast<double>(repeats);
+        return out;
+    };
+    std::int64_t prompt = estimate_tokens(config::k_default_compact_prompt) + 8;
+    std::int64_t request = estimate_tokens(task.messages);
+    std::int64_t threshold = spec.threshold(model.context_window);
+    std::int64_t summary = 0;
+    std::vector<std::int64_t> context; // each message's tokens
+    std::int64_t total = 0;
+    auto keep = static_cast<std::size_t>(spec.keep_recent);
+    bool compacting = spec.strategy == "compact";
+    for (const auto& m : thread.history) {
+        context.push_back(estimate_tokens(m.content) + 4);
+        total += context.back();
+        if (compacting && context.size() > keep && request + summary + total > threshold) {
+            std::int64_t folded = 0;
+            for (std::size_t i = 0; i + keep < context.size(); ++i) {
+                folded += context[i];
+            }
+            summary = compaction(prompt + summary + folded, summary + folded);
+            context.erase(context.begin(), context.end() - static_cast<long>(keep));
+            total -= folded;
+        }
+    }
+    std::int64_t in = request + summary + total;
+    if (!compacting) {
+        in = std::min(in, threshold);
+    }
+    add_call(t, model, task.type, task.reference, task.params, in, history, repeats);
+    if (compacting && !thread.session.empty()) {
+        compaction(prompt + summary + total + request, summary + total + request);
+    }
+}
+
 } // namespace
 
 RunEstimate estimate_run(const BenchPlan& plan, const BenchOptions& options,
@@ -107,6 +157,10 @@ RunEstimate estimate_run(const BenchPlan& plan, const BenchOptions& options,
             while (reader.next(task, ignored)) {
                 if (!task.steps.empty()) {
                     add_workflow(t, *model, task, history, options.repeats);
+                    continue;
+                }
+                if (task.context) {
+                    add_conversation(t, *model, task, history, options.repeats);
                     continue;
                 }
                 if (task.agent) {

@@ -103,4 +103,20 @@ void record_score(store::ResultRow& row, const TaskScore* score) {
     }
 }
 
+void record_step_score(store::StepRow& row, const TaskScore& score, double judge_cost_usd, bool has_evaluators) {
+    row.judge_cost_usd = judge_cost_usd;
+    row.evaluations = score.evaluations;
+    if (!has_evaluators) {
+        row.status = "answered";
+    } else if (score.scored) {
+        row.status = "scored";
+        row.score = score.score;
+        row.passed = score.passed;
+    } else {
+        row.status = "unscored";
+        row.error_kind = "evaluator";
+        row.error = score.reason;
+    }
+}
+
 } // namespace orch::bench

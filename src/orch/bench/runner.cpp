@@ -3,8 +3,10 @@
 #include <orch/bench/response_cache.hpp>
 #include <orch/bench/scoring.hpp>
 #include <orch/bench/agent.hpp>
+#include <orch/bench/conversation.hpp>
 #include <orch/bench/workflow.hpp>
 #include <orch/config/agent.hpp>
+#include <orch/config/context.hpp>
 #include <orch/config/recorded.hpp>
 #include <orch/eval/heuristic.hpp>
 #include <orch/core/error.hpp>
@@ -511,6 +513,11 @@ class BenchRun {
           m_total(plan.tasks * static_cast<std::int64_t>(plan.targets.size()) * options.repeats),
           m_completed(static_cast<std::int64_t>(done.size())), m_restored(std::move(restored)),
           m_wall_clock(options.sim_sleep || !all_simulated(providers, plan)) {
+        std::vector<context::Calibration> stored;
+        for (const auto& c : store.token_calibration()) {
+            stored.push_back(context::Calibration{c.model, c.estimated, c.reported, c.calls});
+        }
+        m_tokens.load(stored);
         for (const auto& t : plan.targets) {
             if (t.policy && t.policy->max_cost_per_run_usd) {
                 m_policy_budgets[t.name] = std::make_unique<route::RunBudget>(*t.policy->max_cost_per_run_usd);
@@ -524,7 +531,8 @@ class BenchRun {
                 m_stopping = true;
             }
             fill();
-            if (m_in_flight == 0 && (m_stopping || (m_source_done && !m_held && m_waiting_count == 0 && m_flows.empty()))) {
+            if (m_in_flight == 0 && (m_stopping || (m_source_done && !m_held && m_waiting_count == 0 && m_flows.empty() &&
+                                                    m_session_ready.empty()))) {
                 break;
             }
             std::vector<Done> ready;
@@ -636,7 +644,57 @@ class BenchRun {
         }));
     }
 
-    // A workflow task: its state machine, and its first steps queued for a slot.
+    // The session a conversation task shares memory with, as this run keys it: "" for none.
+    static std::string session_key(const Work& w) {
+        if (!w.task->context || w.task->conversation->session.empty()) {
+            return "";
+        }
+        return fmt::format("{}\x1f{}\x1f{}", w.target->name, w.repeat, w.task->conversation->session);
+    }
+
+    // What a conversation task borrows: the token counter, the model a call would go to first,
+    // the strategy (the policy's over the suite's), and its session's memory.
+    ConversationEnv conversation_env(const Work& w) {
+        ConversationEnv env;
+        env.tokens = &m_tokens;
+        const config::ContextSpec& spec = *w.task->context;
+        const config::Policy* policy = w.target->policy.get();
+        env.strategy = policy != nullptr && policy->compaction ? *policy->compaction : spec.strategy;
+        std::string overflow = policy != nullptr && policy->on_context_length ? *policy->on_context_length
+                                                                              : spec.on_context_length;
+        env.compact_on_overflow = overflow == "compact";
+        env.model_for = [this, target = w.target](const config::StepTask& step,
+                                                  const std::vector<Message>& messages) -> const config::ModelConfig* {
+            if (target->model != nullptr) {
+                return target->model;
+            }
+            if (!step.model.empty()) {
+                return m_providers.find_model(step.model);
+            }
+            route::RouteInput in{messages, step.type, step.tags, step.sensitive, "", {}, {}, 0};
+            route::Decision d = m_router.explain(*target->policy, in);
+            for (const auto& x : d.excluded) {
+                if (d.chain.empty() && x.why == route::Exclusion::context) {
+                    return m_providers.find_model(x.model); // the one it is too long for: cut it to fit
+                }
+            }
+            return d.chain.empty() ? nullptr : m_providers.find_model(d.chain.front().model);
+        };
+        std::string key = session_key(w);
+        if (!key.empty()) {
+            auto known = m_memories.find(key);
+            if (known != m_memories.end()) {
+                env.memory.summary = known->second;
+            } else {
+                store::MemoryLookup m = m_store.memory(m_outcome.run_id, w.target->name, w.repeat,
+                                                       w.task->conversation->session);
+                env.memory = MemoryRead{m.summary, m.unavailable};
+            }
+        }
+        return env;
+    }
+
+    // A workflow, agent or conversation task: its state machine, and its first calls queued.
     void start_flow(Work w, std::size_t width) {
         std::uint64_t id = m_next_flow++;
         store::StepRow identity;
@@ -649,7 +707,9 @@ class BenchRun {
         m_reserved += width;
         const auto* done = restored == m_restored.end() ? nullptr : &restored->second;
         std::unique_ptr<TaskFlow> task;
-        if (w.task->agent) {
+        if (w.task->context) {
+            task = std::make_unique<ConversationTask>(w.task, identity, done, conversation_env(w));
+        } else if (w.task->agent) {
             task = std::make_unique<AgentTask>(w.task, toolbox(*w.task->agent), identity, done);
         } else {
             task = std::make_unique<WorkflowTask>(w.task, identity, done,
@@ -716,6 +776,27 @@ class BenchRun {
         m_outcome.unscored += row.status == "unscored";
         m_batch.push_back(std::move(row));
         m_reserved -= f.width;
+        std::string session = session_key(f.work);
+        if (!session.empty()) {
+            // The session's memory as this task left it, then the session's next task.
+            const auto& conversation = static_cast<const ConversationTask&>(*f.task);
+            if (auto memory = conversation.memory_out()) {
+                m_memories[session] = *memory;
+                m_memory_batch.push_back(store::MemoryRow{m_outcome.run_id, f.work.suite->name, f.work.task->id,
+                                                          f.work.target->name, f.work.repeat,
+                                                          conversation.session(), *memory});
+            }
+            auto waiting = m_session_waiting.find(session);
+            if (waiting != m_session_waiting.end() && !waiting->second.empty()) {
+                m_session_ready.push_back(std::move(waiting->second.front()));
+                waiting->second.pop_front();
+            } else {
+                m_session_busy.erase(session);
+                if (waiting != m_session_waiting.end()) {
+                    m_session_waiting.erase(waiting);
+                }
+            }
+        }
         m_flows.erase(id);
     }
 
@@ -747,6 +828,7 @@ class BenchRun {
                 spec.policy.empty() ? *w.target->policy : *m_plan.step_policies.at(spec.policy);
             route::RouteInput in{req.messages, req.task_type, spec.tags, spec.sensitive, req.key,
                                  req.params, req.sim_hint, req.seed, req.tools};
+            in.compact_on_overflow = spec.compact_on_overflow;
             route(policy, std::move(in), w, ref);
         }
     }
@@ -852,24 +934,40 @@ class BenchRun {
                 launch(std::move(w));
             }
         }
-        while (!m_stopping && (m_held || !m_source_done) && m_in_flight < m_options.jobs && m_step_queue.empty() &&
-               m_waiting_count < static_cast<std::size_t>(m_options.jobs) * 4) {
+        while (!m_stopping && (m_held || !m_source_done || !m_session_ready.empty()) && m_in_flight < m_options.jobs &&
+               m_step_queue.empty() && m_waiting_count < static_cast<std::size_t>(m_options.jobs) * 4) {
             Work w;
+            bool next_of_session = false;
             if (m_held) {
                 w = std::move(*m_held);
                 m_held.reset();
+            } else if (!m_session_ready.empty()) {
+                w = std::move(m_session_ready.front());
+                m_session_ready.pop_front();
+                next_of_session = true;
             } else if (!m_source.next(w)) {
                 m_source_done = true;
-                break;
+                continue;
             }
-            if (!w.task->steps.empty() || w.task->agent) {
+            // A session's tasks run one after another, each reading the memory the one before left.
+            std::string session = session_key(w);
+            if (!session.empty() && !next_of_session && m_session_busy.count(session) != 0 && !m_held_session) {
+                m_session_waiting[session].push_back(std::move(w));
+                continue;
+            }
+            m_held_session = false;
+            if (!w.task->steps.empty() || w.task->agent || w.task->context) {
                 // A workflow starts once the slots for its widest stage are free, so that its
                 // parallel steps run side by side rather than wait for each other's slots: what a
                 // task's end-to-end latency measures is the workflow, not the bench's queue.
-                std::size_t width = w.task->agent ? 1 : parallel_width(*w.task);
+                std::size_t width = w.task->agent || w.task->context ? 1 : parallel_width(*w.task);
                 if (!m_flows.empty() && m_reserved + width > static_cast<std::size_t>(m_options.jobs)) {
+                    m_held_session = !session.empty(); // its session is already taken for it
                     m_held = std::move(w);
                     break;
+                }
+                if (!session.empty()) {
+                    m_session_busy.insert(session);
                 }
                 start_flow(std::move(w), width);
                 drain_steps();
@@ -967,6 +1065,13 @@ class BenchRun {
         m_step_batch.clear();
         m_store.add_tool_calls(m_tool_batch); // the turns' calls, beside the turns
         m_tool_batch.clear();
+        m_store.put_memories(m_memory_batch); // before the results that make them count
+        m_memory_batch.clear();
+        std::vector<store::TokenCalibration> calibration;
+        for (const auto& c : m_tokens.take_observed()) {
+            calibration.push_back(store::TokenCalibration{c.model, c.estimated, c.reported, c.calls});
+        }
+        m_store.add_token_calibration(calibration);
         m_store.add_results(m_batch);
         m_store.add_judge_calls(m_judge_batch);
         m_judge_batch.clear();
@@ -1020,6 +1125,15 @@ class BenchRun {
     std::size_t m_reserved = 0;  // slots the running workflows hold (their widths)
     std::optional<Work> m_held;  // a workflow waiting for slots to start
     std::deque<StepRef> m_step_queue; // workflow steps whose inputs are in, waiting for a slot
+    context::TokenCounter m_tokens;   // calibrated per model as calls report their usage
+    // Conversation sessions: the ones with a task in flight, the tasks waiting their turn, the
+    // next tasks released by the one before, and each session's memory so far.
+    std::set<std::string> m_session_busy;
+    std::map<std::string, std::deque<Work>> m_session_waiting;
+    std::deque<Work> m_session_ready;
+    bool m_held_session = false;
+    std::map<std::string, std::string> m_memories;
+    std::vector<store::MemoryRow> m_memory_batch;
 
     std::vector<store::ResultRow> m_batch;
     std::vector<store::StepRow> m_step_batch;

@@ -318,19 +318,7 @@ void WorkflowTask::answered(std::size_t step, const provider::Outcome& outcome,
 
 void WorkflowTask::scored(std::size_t step, const TaskScore& score, double judge_cost_usd) {
     Step& s = m_steps[step];
-    s.row.judge_cost_usd = judge_cost_usd;
-    s.row.evaluations = score.evaluations;
-    if (m_step_tasks[step].evaluators.empty()) {
-        s.row.status = "answered"; // a step with no checks of its own: only what follows judges it
-    } else if (score.scored) {
-        s.row.status = "scored";
-        s.row.score = score.score;
-        s.row.passed = score.passed;
-    } else {
-        s.row.status = "unscored";
-        s.row.error_kind = "evaluator";
-        s.row.error = score.reason;
-    }
+    record_step_score(s.row, score, judge_cost_usd, !m_step_tasks[step].evaluators.empty());
     s.state = State::done;
 }
 

@@ -406,6 +406,8 @@ void read_policy_body(TableReader& r, const std::string& rules_prefix, const Pro
          : k == "max_cost_per_run_usd"   ? p.max_cost_per_run_usd
                                          : p.latency_budget_ms) = v;
     }
+    p.compaction = r.one_of("compaction", {"compact", "truncate"});
+    p.on_context_length = r.one_of("on_context_length", {"fallback", "compact"});
     const toml::array* rules = r.array("rules");
     if (rules != nullptr) {
         for (std::size_t i = 0; i < rules->size(); ++i) {
@@ -445,7 +447,8 @@ void read_policy_body(TableReader& r, const std::string& rules_prefix, const Pro
 }
 
 const char* k_policy_keys =
-    "description, max_cost_per_request_usd, max_cost_per_run_usd, latency_budget_ms, rules";
+    "description, max_cost_per_request_usd, max_cost_per_run_usd, latency_budget_ms, compaction, "
+    "on_context_length, rules";
 
 } // namespace
 

@@ -73,6 +73,10 @@ struct Policy {
     std::optional<double> max_cost_per_request_usd;
     std::optional<double> max_cost_per_run_usd; // enforced by the caller (route::RunBudget)
     std::optional<double> latency_budget_ms;    // cheapest: skip models slower on record
+    // A conversation's context under this policy (each overrides the suite's [context]):
+    // `compaction` compact | truncate, `on_context_length` fallback | compact.
+    std::optional<std::string> compaction;
+    std::optional<std::string> on_context_length;
     std::vector<PolicyRule> rules;
     std::string path; // the file it was read from
     Location where;

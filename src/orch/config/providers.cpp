@@ -208,8 +208,12 @@ SimProfile read_sim(const toml::table& t, const std::string& file, const std::st
         check_range(r, "judge_noise", v, 0, 10);
         s.judge_noise = *v;
     }
+    if (auto v = r.number("chars_per_token")) {
+        check_range(r, "chars_per_token", v, 0.5, 20);
+        s.chars_per_token = *v;
+    }
     r.finish("latency_ms, latency_sigma, ttft_ms, tokens_per_s, failure_rate, skill, judge_error_rate, "
-             "judge_position_bias, judge_noise");
+             "judge_position_bias, judge_noise, chars_per_token");
     return s;
 }
 

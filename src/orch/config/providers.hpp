@@ -47,6 +47,9 @@ struct SimProfile {
     double judge_error_rate = 0.02;
     double judge_position_bias = 0.0;
     double judge_noise = 0.8;
+    // Its tokenizer: how many characters make a token (a denser tokenizer has fewer). The
+    // tokens it reports, and counts against its context window, follow it.
+    double chars_per_token = 4;
     std::map<std::string, double> skill; // per task type, 0..1
     double skill_for(const std::string& task_type) const;
 };

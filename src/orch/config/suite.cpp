@@ -1,5 +1,6 @@
 #include <orch/config/suite.hpp>
 #include <orch/config/agent.hpp>
+#include <orch/config/context.hpp>
 #include <orch/config/template.hpp>
 #include <orch/config/toml_reader.hpp>
 #include <orch/config/workflow.hpp>
@@ -160,6 +161,12 @@ Suite load_suite(const std::string& path) {
     }
     s.agent = read_agent(r, path, problems);
     link_step_tools(s, problems);
+    s.context = read_context(r, path, problems);
+    if (s.context && (!s.steps.empty() || s.agent)) {
+        problems.add(s.context->where, "context",
+                     "a conversation suite ([context]) answers one request over a long thread; it cannot also "
+                     "have [[steps]] or [[tools]] (give the compaction its own suite)");
+    }
     if (!s.steps.empty() && r.any("prompt") != nullptr) {
         problems.add(r.where("prompt"), "prompt",
                      "a workflow's prompts are its steps' ([steps.prompt]); remove the suite's [prompt]");
@@ -190,7 +197,7 @@ Suite load_suite(const std::string& path) {
                      "missing; a suite needs at least one [[evaluators]] entry");
     }
     r.finish("name, description, type, tags, dataset, reference, choices, threshold, sensitive, "
-             "prompt, params, evaluators, steps, final_step, agent, tools");
+             "prompt, params, evaluators, steps, final_step, agent, tools, context");
     problems.throw_if_any();
     s.content_hash = util::sha256_hex(read_file(path) + '\0' + read_file(s.dataset_path));
     return s;
@@ -486,6 +493,12 @@ bool resolve_row(const Suite& s, const nlohmann::json& row, const Location& wher
     task.agent = s.steps.empty() ? s.agent : nullptr;
     if (task.agent && !task.agent->trajectory.empty()) {
         read_trajectory(vars, task.agent->trajectory, where, s.path, task.trajectory, problems);
+    }
+    task.context = s.context;
+    if (s.context) {
+        auto conversation = std::make_shared<Conversation>();
+        read_conversation(vars, *s.context, where, *conversation, problems);
+        task.conversation = std::move(conversation);
     }
     if (!s.reference.empty() && !evals_format) {
         if (vars.contains(s.reference)) {

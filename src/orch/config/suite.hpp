@@ -14,7 +14,9 @@
 
 namespace orch::config {
 
-struct AgentSpec; // config/agent.hpp
+struct AgentSpec;   // config/agent.hpp
+struct ContextSpec; // config/context.hpp
+struct Conversation;
 
 struct EvaluatorSpec {
     std::string kind;
@@ -76,6 +78,8 @@ struct Suite {
     std::size_t final_step = 0;  // whose output the suite's evaluators score
     // An agent suite ([agent], [[tools]]) when set; in a workflow, the tools its agent steps call.
     std::shared_ptr<const AgentSpec> agent;
+    // A conversation suite ([context]): each row a long thread, compacted before the answer.
+    std::shared_ptr<const ContextSpec> context;
     std::string content_hash;    // sha256 over suite file + dataset file
     Location where;
 };
@@ -98,6 +102,9 @@ struct StepTask {
     std::vector<std::size_t> upstream;
     std::shared_ptr<const AgentSpec> agent; // an agent step: its tools and limits
     nlohmann::json trajectory;              // its golden calls as turns, when the suite names a field
+    // A context_length error comes back to the task (which compacts and retries on the same
+    // model) instead of a policy moving on to a model with a larger window.
+    bool compact_on_overflow = false;
 };
 
 // One dataset row resolved against its suite: rendered messages and evaluator parameters.
@@ -122,6 +129,10 @@ struct Task {
     // An agent task's golden calls as turns: [[{name, arguments}, ...], ...]; null when the suite
     // names no trajectory field.
     nlohmann::json trajectory;
+    // A conversation task: its [context], and the row's thread (the earlier messages, before
+    // `messages`, the final request), session and facts.
+    std::shared_ptr<const ContextSpec> context;
+    std::shared_ptr<const Conversation> conversation;
 };
 
 // A workflow template's reference to another step: {{steps.ID.output}}, {{steps.ID.json}} or

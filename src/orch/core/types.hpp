@@ -50,6 +50,8 @@ struct SimHint {
     // An agent task's golden trajectory: {"calls": [[{name, arguments}, ...], ...]} (each inner
     // list one turn's calls, made together), null for other tasks.
     nlohmann::json agent = nullptr;
+    // A conversation's answer: right only when every expected input is still in its context.
+    bool needs_every_input = false;
 };
 
 struct Request {

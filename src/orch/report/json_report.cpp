@@ -184,6 +184,28 @@ ojson run_json(const Leaderboard& board) {
         agents.push_back(ag);
     }
     j["agents"] = agents;
+    ojson contexts = ojson::array();
+    for (const auto& c : board.contexts) {
+        ojson cx;
+        cx["suite"] = c.suite;
+        cx["target"] = c.target;
+        cx["tasks"] = c.tasks;
+        cx["passed"] = c.passed;
+        cx["errors"] = c.errors;
+        cx["compactions"] = c.compactions;
+        cx["rejected"] = c.rejected;
+        cx["compacted"] = c.compacted;
+        cx["kept_previous"] = c.kept_previous;
+        cx["truncated"] = c.truncated;
+        cx["facts_planted"] = c.facts_planted;
+        cx["facts_kept"] = c.facts_kept;
+        cx["compaction_cost_usd"] = round_to(c.compaction_cost_usd, 8);
+        cx["cost_usd"] = round_to(c.cost_usd, 8);
+        cx["mean_abs_estimate_error_pct"] =
+            c.estimates > 0 ? ojson(round_to(c.abs_estimate_error_pct / static_cast<double>(c.estimates), 3)) : ojson(nullptr);
+        contexts.push_back(cx);
+    }
+    j["contexts"] = contexts;
     return j;
 }
 

@@ -322,8 +322,8 @@ void add_workflow_steps(store::Store& store, std::int64_t run_id, const Workflow
         current.steps.clear();
     };
     store.for_each_step(run_id, [&](const store::StepRow& row) {
-        if (row.step_type == "agent_turn") {
-            return; // an agent's turns: its step's own row sums them
+        if (row.step_type == "agent_turn" || row.step_id.rfind("context:", 0) == 0) {
+            return; // an agent's turns (its step's own row sums them), a conversation's calls
         }
         accs[{row.target, row.suite, row.step_id}].add(row);
         auto& total = totals[{row.target, row.suite}];
@@ -451,14 +451,34 @@ Leaderboard build_leaderboard(store::Store& store, std::int64_t run_id,
         add_workflow_steps(store, run_id, all.flows, board);
     }
     auto agents = store.agent_summaries(run_id);
+    auto contexts = store.context_summaries(run_id);
     for (const auto& t : board.targets) {
         for (const auto& a : agents) {
             if (a.target == t.target) {
                 board.agents.push_back(a);
             }
         }
+        for (const auto& c : contexts) {
+            if (c.target == t.target) {
+                board.contexts.push_back(c);
+            }
+        }
     }
     return board;
+}
+
+std::array<std::string, 10> context_cells(const store::ContextSummary& c) {
+    auto share = [](double n, double d) { return d > 0 ? percent(n / d) : std::string("-"); };
+    return {c.target,
+            std::to_string(c.tasks),
+            share(static_cast<double>(c.passed), static_cast<double>(c.tasks)),
+            c.tasks > 0 ? fmt::format("{:.2f}", static_cast<double>(c.compactions) / static_cast<double>(c.tasks)) : "-",
+            std::to_string(c.rejected),
+            std::to_string(c.kept_previous),
+            std::to_string(c.truncated),
+            share(static_cast<double>(c.facts_kept), static_cast<double>(c.facts_planted)),
+            share(c.compaction_cost_usd, c.cost_usd),
+            c.estimates > 0 ? fmt::format("{:.1f}%", c.abs_estimate_error_pct / static_cast<double>(c.estimates)) : "-"};
 }
 
 AgentRates agent_rates(const store::AgentSummary& a) {
@@ -730,6 +750,25 @@ void print_table(const Leaderboard& board, std::ostream& out, const TableStyle& 
         auto c = agent_cells(a);
         out << fmt::format("  {:<18} {:>6} {:>8} {:>11} {:>10} {:>10} {:>8} {:>11}\n", c[0], c[1], c[2], c[3], c[4],
                            c[5], c[6], c[7]);
+    }
+
+    std::string context_suite;
+    for (const auto& c : board.contexts) {
+        if (c.suite != context_suite) {
+            context_suite = c.suite;
+            out << "\n" << bold(fmt::format("Context {}", c.suite)) << "\n";
+            std::string head = fmt::format("  {:<18}", k_context_columns[0]);
+            for (std::size_t i = 1; i < k_context_columns.size(); ++i) {
+                head += fmt::format(" {:>{}}", k_context_columns[i], std::string(k_context_columns[i]).size());
+            }
+            out << bold(head) << "\n";
+        }
+        auto cells = context_cells(c);
+        std::string line = fmt::format("  {:<18}", cells[0]);
+        for (std::size_t i = 1; i < cells.size(); ++i) {
+            line += fmt::format(" {:>{}}", cells[i], std::string(k_context_columns[i]).size());
+        }
+        out << line << "\n";
     }
 
     if (!board.worst.empty()) {

@@ -109,6 +109,8 @@ struct Leaderboard {
     std::vector<Timeline> timelines;
     // Agent suites, per target in leaderboard order and suite.
     std::vector<store::AgentSummary> agents;
+    // Conversation suites ([context]), per target in leaderboard order and suite.
+    std::vector<store::ContextSummary> contexts;
 };
 
 // Reads a run's results (streamed; memory holds the per-target latencies and the worst
@@ -155,6 +157,16 @@ AgentRates agent_rates(const store::AgentSummary& a);
 inline constexpr std::array<const char*, 8> k_agent_columns = {
     "target", "tasks", "success", "valid calls", "turns/task", "calls/task", "at limit", "cost/solved"};
 std::array<std::string, 8> agent_cells(const store::AgentSummary& a);
+// A conversation suite's row under one target as every table format shows it, in
+// k_context_columns' order: target, tasks, pass rate, compactions per task, compactions
+// rejected, tasks whose context kept what it had (the last compaction rejected), tasks cut to
+// fit, the planted facts still in the answer's context, the compactions' share of the cost, and
+// the answers' mean token-estimate error.
+inline constexpr std::array<const char*, 10> k_context_columns = {
+    "target", "tasks", "pass", "compactions/task", "rejected", "kept previous", "truncated", "facts kept",
+    "compaction cost", "estimate error"};
+std::array<std::string, 10> context_cells(const store::ContextSummary& c);
+
 // A result's tool calls, one line each: "turn 2: issue_refund {…} → error: refund rejected…".
 std::vector<std::string> transcript_lines(const store::ResultRow& row, std::size_t width);
 

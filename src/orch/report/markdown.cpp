@@ -121,6 +121,28 @@ void print_run(const Leaderboard& board, std::ostream& out) {
         out << "\n";
     }
 
+    std::string context_suite;
+    for (const auto& c : board.contexts) {
+        if (c.suite != context_suite) {
+            context_suite = c.suite;
+            out << fmt::format("{}### Context {}\n\n|", board.contexts.front().suite == c.suite ? "" : "\n",
+                               md_cell(c.suite));
+            for (const char* column : k_context_columns) {
+                out << " " << column << " |";
+            }
+            out << "\n|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+        }
+        auto cells = context_cells(c);
+        out << "| " << md_cell(cells[0]);
+        for (std::size_t i = 1; i < cells.size(); ++i) {
+            out << " | " << cells[i];
+        }
+        out << " |\n";
+    }
+    if (!board.contexts.empty()) {
+        out << "\n";
+    }
+
     if (!board.worst.empty()) {
         out << fmt::format("### Worst results ({}, lowest score first)\n\n", board.worst.size());
         out << "| score | target | task | reasons | output |\n|--:|:--|:--|:--|:--|\n";

@@ -38,6 +38,9 @@ struct RouteInput {
     std::optional<SimHint> sim_hint; // passed through to the simulated fleet
     std::uint64_t seed = 0;          // passed through to the simulated fleet
     std::vector<ToolSpec> tools = {}; // offered to the model (an agent's turn)
+    // A context_length error ends the chain (the caller compacts and retries on the same model)
+    // instead of moving on to a model with a larger window.
+    bool compact_on_overflow = false;
 };
 
 // Recorded quality per (model, task type), fetched lazily (e.g. Store::quality_stats).

@@ -383,7 +383,8 @@ void Router::on_outcome(const std::shared_ptr<Call>& call, std::size_t index, do
         }
     }
     call->last_error = std::move(e);
-    if (moves_on(call->last_error->kind)) {
+    bool compacting = call->last_error->kind == ProviderErrorKind::context_length && call->input.compact_on_overflow;
+    if (moves_on(call->last_error->kind) && !compacting) {
         call->index = index + 1;
         next(call);
         return;

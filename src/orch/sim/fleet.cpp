@@ -1,4 +1,6 @@
 #include <orch/sim/fleet.hpp>
+#include <orch/config/context.hpp>
+#include <orch/context/compaction.hpp>
 #include <orch/util/fence.hpp>
 #include <orch/util/hash.hpp>
 #include <orch/util/rng.hpp>
@@ -326,6 +328,90 @@ void play_agent(const SimHint& hint, const Request& request, double p, util::Rng
     a.text = a.correct ? reference : answer_summary(hint, false, rng);
 }
 
+// Tokens as this model's tokenizer counts them: `chars_per_token` characters a token, with the
+// same framing per message as core's estimate (which it equals at 4 characters a token).
+std::int64_t count_tokens(const std::string& text, double chars_per_token) {
+    return static_cast<std::int64_t>(std::ceil(static_cast<double>(text.size()) / chars_per_token));
+}
+
+std::int64_t count_tokens(const std::vector<Message>& messages, double chars_per_token) {
+    std::int64_t n = 0;
+    for (const auto& m : messages) {
+        n += count_tokens(m.content, chars_per_token) + 4;
+        for (const auto& c : m.tool_calls) {
+            n += count_tokens(c.name, chars_per_token) + count_tokens(c.arguments, chars_per_token) + 4;
+        }
+    }
+    return n;
+}
+
+// Whether the request asks for a compaction: orch's conversation runner says so in its hint; over
+// the wire, the request opens with orch's default compaction prompt.
+bool is_compaction(const Request& request) {
+    if (request.sim_hint) {
+        return request.sim_hint->task_type == "compact" && request.sim_hint->reference.is_null();
+    }
+    static const std::string opening = std::string(config::k_default_compact_prompt).substr(0, 48);
+    return !request.messages.empty() && request.messages.front().role == "system" &&
+           request.messages.front().content.rfind(opening, 0) == 0;
+}
+
+// A compaction: of what it replaces, keeps the sentences that carry an identifier (an id, a
+// date, an amount, a name), each with a chance that grows with skill (what the summary so far
+// already kept is kept more often), and drops the rest; a weak compactor now and then writes a
+// vague summary that keeps no identifier at all.
+std::string play_compaction(const Request& request, double p, util::Rng& rng) {
+    std::string input;
+    for (const auto& m : request.messages) {
+        if (m.role == "user") {
+            input = m.content;
+        }
+    }
+    if (rng.uniform() < (1 - p) * 0.3) {
+        return "Summary: the customer and the assistant went over the account in detail, settled most "
+               "questions and agreed on the next steps.";
+    }
+    double keep_new = 0.55 + 0.45 * p;
+    double keep_old = 0.8 + 0.2 * p;
+    bool old = false;
+    std::vector<std::string> kept;
+    for (const auto& line : util::split(input, '\n')) {
+        if (line.rfind("Summary so far:", 0) == 0) {
+            old = true;
+            continue;
+        }
+        if (line.rfind("Conversation to fold in:", 0) == 0) {
+            old = false;
+            continue;
+        }
+        std::string body = line;
+        if (size_t colon = body.find(": "); !old && colon != std::string::npos && colon < 10) {
+            body = body.substr(colon + 2); // "user: …"
+        }
+        if (body.rfind("- ", 0) == 0) {
+            body = body.substr(2);
+        }
+        // Sentences end at ". " (not inside "$664.27").
+        std::vector<std::string> sentences;
+        for (std::size_t start = 0; start < body.size();) {
+            std::size_t end = body.find(". ", start);
+            end = end == std::string::npos ? body.size() : end + 1;
+            sentences.push_back(util::trim(body.substr(start, end - start)));
+            start = end;
+        }
+        for (auto& sentence : sentences) {
+            if (sentence.empty() || context::identifiers(sentence).empty() ||
+                std::find(kept.begin(), kept.end(), "- " + sentence) != kept.end()) {
+                continue;
+            }
+            if (rng.uniform() < (old ? keep_old : keep_new)) {
+                kept.push_back("- " + sentence);
+            }
+        }
+    }
+    return kept.empty() ? std::string() : "Summary:\n" + util::join(kept, "\n");
+}
+
 std::set<std::string> word_set(const std::string& text) {
     std::set<std::string> out;
     for (auto& w : util::split_words(util::to_lower(text))) {
@@ -411,9 +497,11 @@ double p_correct(const config::SimProfile& profile, const std::string& task_type
 SimAnswer simulate(const config::ModelConfig& model, const Request& request, int attempt) {
     const config::SimProfile profile = model.sim.value_or(config::SimProfile{});
     SimAnswer a;
-    a.usage.input_tokens = estimate_tokens(request.messages);
+    const double cpt = profile.chars_per_token;
+    a.usage.input_tokens = count_tokens(request.messages, cpt);
     for (const auto& t : request.tools) {
-        a.usage.input_tokens += estimate_tokens(t.name) + estimate_tokens(t.description) + estimate_tokens(t.parameters.dump());
+        a.usage.input_tokens +=
+            count_tokens(t.name, cpt) + count_tokens(t.description, cpt) + count_tokens(t.parameters.dump(), cpt);
     }
     a.usage.estimated = false; // the simulator's own count is exact for the simulation
     std::uint64_t base = util::hash64(request.key, request.seed ^ util::hash64(model.name));
@@ -440,7 +528,7 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
     if (auto verdict = play_judge(profile, request, rng)) {
         a.correct = true;
         a.text = std::move(*verdict);
-        a.usage.output_tokens = std::max<std::int64_t>(1, estimate_tokens(a.text));
+        a.usage.output_tokens = std::max<std::int64_t>(1, count_tokens(a.text, cpt));
         a.ttft_ms = ttft;
         a.latency_ms = std::max(ttft, (profile.latency_ms + static_cast<double>(a.usage.output_tokens) /
                                                                  profile.tokens_per_s * 1000.0) *
@@ -450,6 +538,7 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
     std::string task_type = request.sim_hint ? request.sim_hint->task_type : request.task_type;
     double difficulty = request.sim_hint ? request.sim_hint->difficulty : 0.5;
     double p = p_correct(profile, task_type, difficulty);
+    bool forgot = false; // a conversation's answer whose facts are no longer in its context
     if (request.sim_hint && !request.sim_hint->expected_inputs.empty()) {
         // Garbage in, garbage out: each input that is not what it should be costs most of the
         // chance of a right answer, as when a pipeline's early mistake poisons what follows.
@@ -464,8 +553,17 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
             wrong += prompt.find(util::to_lower(e)) == std::string::npos ? 1 : 0;
         }
         p *= 1.0 - 0.85 * wrong / static_cast<double>(expected.size());
+        if (request.sim_hint->needs_every_input && wrong > 0) {
+            forgot = true;
+            p = 0;
+        }
     }
-    if (request.sim_hint && !request.sim_hint->agent.is_null()) {
+    if (is_compaction(request)) {
+        a.correct = true;
+        a.text = play_compaction(request, p_correct(profile, "compact", difficulty), rng);
+    } else if (forgot) {
+        a.text = "I don't have that detail from earlier in our conversation; could you remind me?";
+    } else if (request.sim_hint && !request.sim_hint->agent.is_null()) {
         play_agent(*request.sim_hint, request, p, rng, a);
     } else if (a.correct = rng.uniform() < p; !request.sim_hint || request.sim_hint->reference.is_null()) {
         a.text = answer_generic(request, model);
@@ -486,14 +584,14 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
                                : util::truncate(ref_string(h.reference), ref_string(h.reference).size() / 2);
         }
     }
-    if (request.params.max_tokens && estimate_tokens(a.text) > *request.params.max_tokens) {
-        a.text = util::truncate(a.text, static_cast<size_t>(*request.params.max_tokens) * 4);
+    if (request.params.max_tokens && count_tokens(a.text, cpt) > *request.params.max_tokens) {
+        a.text = util::truncate(a.text, static_cast<size_t>(static_cast<double>(*request.params.max_tokens) * cpt));
     }
     std::int64_t call_tokens = 0;
     for (const auto& c : a.tool_calls) {
-        call_tokens += estimate_tokens(c.name) + estimate_tokens(c.arguments) + 4;
+        call_tokens += count_tokens(c.name, cpt) + count_tokens(c.arguments, cpt) + 4;
     }
-    a.usage.output_tokens = std::max<std::int64_t>(1, estimate_tokens(a.text) + call_tokens);
+    a.usage.output_tokens = std::max<std::int64_t>(1, count_tokens(a.text, cpt) + call_tokens);
     double gen_ms = static_cast<double>(a.usage.output_tokens) / profile.tokens_per_s * 1000.0;
     double spread = std::exp(profile.latency_sigma * rng.normal());
     a.ttft_ms = ttft;

@@ -1,5 +1,6 @@
 #include <orch/core/error.hpp>
 #include <orch/store/store.hpp>
+#include <orch/util/hash.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
@@ -188,6 +189,32 @@ CREATE TABLE tool_calls (
     UNIQUE (run_id, suite, task_id, target, repeat, step, turn, idx)
 );
 )sql",
+    // 5: conversations: a result's context record, session memories, and token estimates'
+    // evidence per model
+    R"sql(
+ALTER TABLE results ADD COLUMN context TEXT;
+CREATE TABLE session_memory (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    suite       TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    repeat      INTEGER NOT NULL,
+    session     TEXT NOT NULL,
+    summary     TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+    UNIQUE (run_id, suite, task_id, target, repeat)
+);
+CREATE INDEX session_memory_by_session ON session_memory (run_id, target, repeat, session);
+CREATE TABLE token_calibration (
+    model       TEXT PRIMARY KEY,
+    estimated   INTEGER NOT NULL,
+    reported    INTEGER NOT NULL,
+    calls       INTEGER NOT NULL,
+    updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+);
+)sql",
 };
 
 // Binds a value, or leaves the parameter NULL when there is none.
@@ -297,8 +324,8 @@ void Store::add_results(const std::vector<ResultRow>& rows) {
                          "task_type, target, model, repeat, status, score, passed, threshold, "
                          "input_tokens, output_tokens, tokens_estimated, cost_usd, latency_ms, "
                          "ttft_ms, retries, output, evaluations, error_kind, error, simulated, route, "
-                         "judge_cost_usd, cached, sequential_ms, failed_step, trajectory) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                         "judge_cost_usd, cached, sequential_ms, failed_step, trajectory, context) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& r : rows) {
         st.reset();
         st.clearBindings();
@@ -332,6 +359,7 @@ void Store::add_results(const std::vector<ResultRow>& rows) {
         bind_or_null(st, 28, r.sequential_ms);
         bind_or_null(st, 29, r.failed_step);
         bind_or_null(st, 30, r.trajectory);
+        bind_or_null(st, 31, r.context);
         st.exec();
     }
     tx.commit();
@@ -411,7 +439,7 @@ constexpr const char* k_result_columns =
     "run_id, suite, suite_hash, task_id, task_type, target, model, repeat, status, score, "
     "passed, threshold, input_tokens, output_tokens, tokens_estimated, cost_usd, latency_ms, "
     "ttft_ms, retries, output, evaluations, error_kind, error, simulated, route, "
-    "judge_cost_usd, cached, sequential_ms, failed_step, trajectory";
+    "judge_cost_usd, cached, sequential_ms, failed_step, trajectory, context";
 
 std::optional<double> optional_double(const SQLite::Column& c) {
     return c.isNull() ? std::nullopt : std::optional(c.getDouble());
@@ -449,6 +477,7 @@ void read_result(SQLite::Statement& st, ResultRow& r) {
     r.sequential_ms = optional_double(st.getColumn(27));
     r.failed_step = st.getColumn(28).getString();
     r.trajectory = st.getColumn(29).isNull() ? nlohmann::json() : nlohmann::json::parse(st.getColumn(29).getString());
+    r.context = st.getColumn(30).isNull() ? nlohmann::json() : nlohmann::json::parse(st.getColumn(30).getString());
 }
 
 } // namespace
@@ -720,6 +749,128 @@ std::vector<AgentSummary> Store::agent_summaries(std::int64_t run_id) {
         a.at_limit = st.getColumn(8).getInt64();
         a.cost_usd = st.getColumn(9).getDouble();
         out.push_back(std::move(a));
+    }
+    return out;
+}
+
+std::vector<ContextSummary> Store::context_summaries(std::int64_t run_id) {
+    SQLite::Statement st(m_impl->db,
+                         "SELECT target, suite, count(*), sum(passed = 1), sum(status = 'error'), "
+                         "sum(json_extract(context, '$.compactions')), sum(json_array_length(context, '$.rejected')), "
+                         "sum(json_extract(context, '$.state') = 'compacted'), "
+                         "sum(json_extract(context, '$.state') = 'kept_previous'), "
+                         "sum(json_extract(context, '$.state') = 'truncated'), "
+                         "sum(json_extract(context, '$.facts.planted')), sum(json_extract(context, '$.facts.kept')), "
+                         "sum(json_extract(context, '$.compaction_cost_usd')), sum(cost_usd + judge_cost_usd), "
+                         "sum(latency_ms), sum(abs(json_extract(context, '$.tokens.error_pct'))), "
+                         "count(json_extract(context, '$.tokens.error_pct')) "
+                         "FROM results WHERE run_id = ? AND context IS NOT NULL GROUP BY target, suite ORDER BY target, suite");
+    st.bind(1, run_id);
+    std::vector<ContextSummary> out;
+    while (st.executeStep()) {
+        ContextSummary c;
+        c.target = st.getColumn(0).getString();
+        c.suite = st.getColumn(1).getString();
+        c.tasks = st.getColumn(2).getInt64();
+        c.passed = st.getColumn(3).getInt64();
+        c.errors = st.getColumn(4).getInt64();
+        c.compactions = st.getColumn(5).getInt64();
+        c.rejected = st.getColumn(6).getInt64();
+        c.compacted = st.getColumn(7).getInt64();
+        c.kept_previous = st.getColumn(8).getInt64();
+        c.truncated = st.getColumn(9).getInt64();
+        c.facts_planted = st.getColumn(10).getInt64();
+        c.facts_kept = st.getColumn(11).getInt64();
+        c.compaction_cost_usd = st.getColumn(12).getDouble();
+        c.cost_usd = st.getColumn(13).getDouble();
+        c.latency_ms = st.getColumn(14).getDouble();
+        c.abs_estimate_error_pct = st.getColumn(15).getDouble();
+        c.estimates = st.getColumn(16).getInt64();
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+void Store::add_token_calibration(const std::vector<TokenCalibration>& rows) {
+    if (rows.empty()) {
+        return;
+    }
+    SQLite::Transaction tx(m_impl->db);
+    SQLite::Statement st(m_impl->db,
+                         "INSERT INTO token_calibration (model, estimated, reported, calls) VALUES (?,?,?,?) "
+                         "ON CONFLICT (model) DO UPDATE SET estimated = estimated + excluded.estimated, "
+                         "reported = reported + excluded.reported, calls = calls + excluded.calls, "
+                         "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')");
+    for (const auto& r : rows) {
+        st.reset();
+        st.clearBindings();
+        st.bind(1, r.model);
+        st.bind(2, r.estimated);
+        st.bind(3, r.reported);
+        st.bind(4, r.calls);
+        st.exec();
+    }
+    tx.commit();
+}
+
+std::vector<TokenCalibration> Store::token_calibration() {
+    SQLite::Statement st(m_impl->db, "SELECT model, estimated, reported, calls FROM token_calibration ORDER BY model");
+    std::vector<TokenCalibration> out;
+    while (st.executeStep()) {
+        out.push_back(TokenCalibration{st.getColumn(0).getString(), st.getColumn(1).getInt64(),
+                                       st.getColumn(2).getInt64(), st.getColumn(3).getInt64()});
+    }
+    return out;
+}
+
+void Store::put_memories(const std::vector<MemoryRow>& rows) {
+    if (rows.empty()) {
+        return;
+    }
+    SQLite::Transaction tx(m_impl->db);
+    SQLite::Statement st(m_impl->db,
+                         "INSERT OR REPLACE INTO session_memory (run_id, suite, task_id, target, repeat, session, "
+                         "summary, sha256) VALUES (?,?,?,?,?,?,?,?)");
+    for (const auto& r : rows) {
+        st.reset();
+        st.clearBindings();
+        st.bind(1, r.run_id);
+        st.bind(2, r.suite);
+        st.bind(3, r.task_id);
+        st.bind(4, r.target);
+        st.bind(5, r.repeat);
+        st.bind(6, r.session);
+        st.bind(7, r.summary);
+        st.bind(8, util::sha256_hex(r.summary));
+        st.exec();
+    }
+    tx.commit();
+}
+
+MemoryLookup Store::memory(std::int64_t run_id, const std::string& target, std::int64_t repeat,
+                           const std::string& session) {
+    MemoryLookup out;
+    try {
+        SQLite::Statement st(m_impl->db,
+                             "SELECT m.summary, m.sha256, m.task_id FROM session_memory m JOIN results r ON "
+                             "r.run_id = m.run_id AND r.suite = m.suite AND r.task_id = m.task_id AND "
+                             "r.target = m.target AND r.repeat = m.repeat WHERE m.run_id = ? AND m.target = ? AND "
+                             "m.repeat = ? AND m.session = ? ORDER BY m.id DESC LIMIT 1");
+        st.bind(1, run_id);
+        st.bind(2, target);
+        st.bind(3, repeat);
+        st.bind(4, session);
+        if (st.executeStep()) {
+            std::string summary = st.getColumn(0).getString();
+            if (util::sha256_hex(summary) != st.getColumn(1).getString()) {
+                out.unavailable = fmt::format("the memory task {} left does not match its checksum",
+                                              st.getColumn(2).getString());
+            } else {
+                out.summary = std::move(summary);
+            }
+        }
+    } catch (const std::exception& e) {
+        out.unavailable = e.what();
     }
     return out;
 }

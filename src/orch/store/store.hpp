@@ -63,6 +63,9 @@ struct ResultRow {
     std::optional<double> sequential_ms;
     std::string failed_step; // the first step whose evaluators failed (or that failed)
     nlohmann::json trajectory; // an agent task: {turns, tool_calls, invalid_calls, stop, calls: [...]}
+    // A conversation task: {state, compactions, accepted, rejected, cut_messages, facts, tokens,
+    // memory, ...} (bench/conversation.cpp)
+    nlohmann::json context;
 };
 
 // The columns a leaderboard aggregates: no output, evaluations or route. The strings view
@@ -154,6 +157,53 @@ struct AgentSummary {
     double cost_usd = 0;            // generation and judging
 };
 
+// One conversation suite under one target, summed over its results' context records.
+struct ContextSummary {
+    std::string target;
+    std::string suite;
+    std::int64_t tasks = 0;
+    std::int64_t passed = 0;
+    std::int64_t errors = 0;
+    std::int64_t compactions = 0;
+    std::int64_t rejected = 0;      // compactions (and memory writes) whose summary was not used
+    std::int64_t compacted = 0;     // tasks by their context's state
+    std::int64_t kept_previous = 0;
+    std::int64_t truncated = 0;
+    std::int64_t facts_planted = 0;
+    std::int64_t facts_kept = 0;    // of those, still in the answer's context
+    double compaction_cost_usd = 0;
+    double cost_usd = 0;            // everything, compactions and judging included
+    double latency_ms = 0;          // summed end to end
+    double abs_estimate_error_pct = 0; // summed |estimated - reported| / reported of the answers
+    std::int64_t estimates = 0;
+};
+
+// What a model's providers reported against orch's rough token estimate (context/tokens.hpp).
+struct TokenCalibration {
+    std::string model;
+    std::int64_t estimated = 0;
+    std::int64_t reported = 0;
+    std::int64_t calls = 0;
+};
+
+// A session's memory as one task left it.
+struct MemoryRow {
+    std::int64_t run_id = 0;
+    std::string suite;
+    std::string task_id;
+    std::string target;
+    std::int64_t repeat = 0;
+    std::string session;
+    std::string summary;
+};
+
+// A session's memory as read: the summary ("" when there is none yet), or why it could not be
+// read (a failing query, a summary that no longer matches its checksum).
+struct MemoryLookup {
+    std::string summary;
+    std::string unavailable;
+};
+
 struct JudgeCall {
     std::int64_t run_id = 0;
     std::string suite;
@@ -218,7 +268,7 @@ struct StepRow {
 std::string work_key(const std::string& suite, const std::string& task_id, const std::string& target,
                      std::int64_t repeat);
 
-inline constexpr int k_schema_version = 4;
+inline constexpr int k_schema_version = 5;
 
 class Store {
   public:
@@ -272,6 +322,17 @@ class Store {
     void add_tool_calls(const std::vector<ToolCallRow>& rows);
     // A run's agent suites per target (results that carry a trajectory).
     std::vector<AgentSummary> agent_summaries(std::int64_t run_id);
+
+    // A run's conversation suites per target (results that carry a context record).
+    std::vector<ContextSummary> context_summaries(std::int64_t run_id);
+    // Token estimates' evidence per model: added to what is stored, and read back whole.
+    void add_token_calibration(const std::vector<TokenCalibration>& rows);
+    std::vector<TokenCalibration> token_calibration();
+    // Session memories, written before the results of the tasks that wrote them. A session's
+    // memory is the latest one written by a task whose result is recorded (a task killed before
+    // its result is run again and writes it again). Never throws for an unreadable memory.
+    void put_memories(const std::vector<MemoryRow>& rows);
+    MemoryLookup memory(std::int64_t run_id, const std::string& target, std::int64_t repeat, const std::string& session);
 
     // Workflow steps: written in one transaction (a step already recorded is ignored); the
     // steps of tasks that have no result yet (what a resume need not call again), by work key;
