@@ -337,11 +337,7 @@ store::ResultRow AgentTask::result(const TaskScore* score, double judge_cost_usd
     row.latency_ms = m_clock;
     row.trajectory = m_trajectory;
     if (m_stop == "error") {
-        const store::StepRow& f = m_turns.back().row;
-        row.status = "error";
-        row.error_kind = f.error_kind;
-        row.error = fmt::format("{}: {}", f.step_id, f.error);
-        row.failed_step = f.step_id;
+        record_failure(row, m_turns.back().row);
         return row;
     }
     row.output = final_output().value_or("");

@@ -498,11 +498,7 @@ store::ResultRow ConversationTask::result(const TaskScore* score, double judge_c
     row.latency_ms = m_clock;
     row.context = context_record();
     if (m_failed) {
-        const store::StepRow& f = m_calls.back().row;
-        row.status = "error";
-        row.error_kind = f.error_kind;
-        row.error = fmt::format("{}: {}", f.step_id, f.error);
-        row.failed_step = f.step_id;
+        record_failure(row, m_calls.back().row);
         return row;
     }
     row.output = m_answer.value_or("");

@@ -103,6 +103,13 @@ void record_score(store::ResultRow& row, const TaskScore* score) {
     }
 }
 
+void record_failure(store::ResultRow& row, const store::StepRow& failed) {
+    row.status = "error";
+    row.error_kind = failed.error_kind;
+    row.error = failed.step_id + ": " + failed.error;
+    row.failed_step = failed.step_id;
+}
+
 void record_step_score(store::StepRow& row, const TaskScore& score, double judge_cost_usd, bool has_evaluators) {
     row.judge_cost_usd = judge_cost_usd;
     row.evaluations = score.evaluations;

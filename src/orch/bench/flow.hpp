@@ -51,6 +51,8 @@ store::ResultRow sum_call_rows(const config::Task& task, const store::StepRow& i
                                double judge_cost_usd, const std::string& policy);
 // A task's score on its row: scored with score, pass and evaluations, or unscored with why.
 void record_score(store::ResultRow& row, const TaskScore* score);
+// A task that ended at a failed call: an error, of that call's kind, at that step.
+void record_failure(store::ResultRow& row, const store::StepRow& failed);
 // A step's score on its row, the same way; a step with no evaluators of its own stays answered
 // (only what follows judges it).
 void record_step_score(store::StepRow& row, const TaskScore& score, double judge_cost_usd, bool has_evaluators);

@@ -1,4 +1,5 @@
 #include <orch/bench/runner.hpp>
+#include <orch/bench/flow.hpp>
 #include <orch/bench/judging.hpp>
 #include <orch/bench/response_cache.hpp>
 #include <orch/bench/scoring.hpp>
@@ -404,16 +405,7 @@ store::ResultRow make_row(std::int64_t run_id, const Work& w, const provider::Ou
     if (judging != nullptr) {
         row.judge_cost_usd = judging->cost_usd();
     }
-    row.evaluations = std::move(ts.evaluations);
-    if (ts.scored) {
-        row.status = "scored";
-        row.score = ts.score;
-        row.passed = ts.passed;
-    } else {
-        row.status = "unscored";
-        row.error_kind = "evaluator";
-        row.error = ts.reason;
-    }
+    record_score(row, &ts);
     return row;
 }
 
