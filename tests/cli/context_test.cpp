@@ -87,6 +87,14 @@ std::string split_policy(TempDir& dir, const std::string& compactor, const std::
                                        "[[rules]]\nname = \"answerer\"\naction = \"fixed\"\nmodel = \"" + answerer + "\"\n");
 }
 
+// The default fleet's text with `from` replaced by `to` (REQUIREd to be there).
+std::string default_fleet_with(const std::string& from, const std::string& to) {
+    std::string text = orch::test::read_text(orch::test::source_path("providers.toml"));
+    std::size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+
 json context_of(const std::string& db, const std::string& task) {
     return json::parse(sql(db, "select context from results where task_id = '" + task + "' order by run_id desc limit 1"));
 }
@@ -103,6 +111,16 @@ std::int64_t tokens_of(const json& messages) {
 const std::vector<std::string> k_planted = {"My order is A-1001 and it came broken.", "The ticket is TCK-2002.",
                                             "The refund agreed is $310.50.", "It ships on March 14."};
 const std::vector<std::string> k_facts = {"A-1001", "TCK-2002", "$310.50", "March 14"};
+
+// `n` rows asking for the order, each a thread of first + step * i messages with the facts planted.
+std::vector<json> order_threads(int n, int first, int step) {
+    std::vector<json> rows;
+    for (int i = 0; i < n; ++i) {
+        rows.push_back(row("t" + std::to_string(i), thread(first + step * i, k_planted), "What is the order?", {"A-1001"},
+                           k_facts));
+    }
+    return rows;
+}
 
 } // namespace
 
@@ -181,10 +199,7 @@ TEST_CASE("cli::bench context: every guard keeps the previous context, and trunc
 
 TEST_CASE("cli::bench context: a context_length error compacts and retries the same model, over sim serve") {
     TempDir dir;
-    std::vector<json> rows;
-    for (int i = 0; i < 16; ++i) {
-        rows.push_back(row("t" + std::to_string(i), thread(30 + i, k_planted), "What is the order?", {"A-1001"}, k_facts));
-    }
+    std::vector<json> rows = order_threads(16, 30, 1);
     std::map<std::string, int> errors;
     for (std::string mode : {"compact", "fallback"}) {
         INFO(mode);
@@ -226,15 +241,9 @@ TEST_CASE("cli::bench context: a context_length error compacts and retries the s
 TEST_CASE("cli::bench context: at the wire, no model gets more than its window and compaction goes where the policy says") {
     TempDir dir;
     // The frontier model with a window of 1,000 tokens; [context] a fraction of it.
-    std::string fleet = orch::test::read_text(orch::test::source_path("providers.toml"));
-    fleet.replace(fleet.find("context_window = 200000"), 23, "context_window = 1000");
-    std::string fleet_path = dir.write("fleet.toml", fleet);
-    std::vector<json> rows;
-    for (int i = 0; i < 6; ++i) {
-        rows.push_back(row("t" + std::to_string(i), thread(60 + 20 * i, k_planted), "What is the order?", {"A-1001"},
-                           k_facts));
-    }
-    write_suite(dir, "compact_at = 0.8\nkeep_recent = 4\n", rows);
+    std::string fleet_path =
+        dir.write("fleet.toml", default_fleet_with("context_window = 200000", "context_window = 1000"));
+    write_suite(dir, "compact_at = 0.8\nkeep_recent = 4\n", order_threads(6, 60, 20));
     std::string log = dir.file("wire.log");
     orch::test::SimServerProcess server(fleet_path, {"--log", log});
     std::string providers = dir.write("http.toml", orch::test::http_fleet_providers("openai", server.base_url(), "", fleet_path));
@@ -278,18 +287,12 @@ TEST_CASE("cli::bench context: at the wire, no model gets more than its window a
 TEST_CASE("cli::bench context: a model with a denser tokenizer is estimated from what it reports, and does not overflow") {
     TempDir dir;
     // sim-small counts 2.5 characters a token (the rough estimate assumes 4) in a window of 1,200.
-    std::string fleet = orch::test::read_text(orch::test::source_path("providers.toml"));
-    fleet.replace(fleet.find("context_window = 32000"), 22, "context_window = 1200");
+    std::string fleet = default_fleet_with("context_window = 32000", "context_window = 1200");
     std::size_t small = fleet.find("[models.sim-small.sim]");
     REQUIRE(small != std::string::npos);
     fleet.insert(fleet.find('\n', small) + 1, "chars_per_token = 2.5\n");
     std::string providers = dir.write("fleet.toml", fleet);
-    std::vector<json> rows;
-    for (int i = 0; i < 8; ++i) {
-        rows.push_back(row("t" + std::to_string(i), thread(40 + 10 * i, k_planted), "What is the order?", {"A-1001"},
-                           k_facts));
-    }
-    write_suite(dir, "compact_at = 0.75\nkeep_recent = 4\n", rows);
+    write_suite(dir, "compact_at = 0.75\nkeep_recent = 4\n", order_threads(8, 40, 10));
     std::string db = dir.file("r.db");
     for (int run = 1; run <= 2; ++run) {
         INFO("run " << run);

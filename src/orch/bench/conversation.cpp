@@ -54,40 +54,47 @@ ConversationTask::ConversationTask(std::shared_ptr<const config::Task> task, con
 
 const std::string& ConversationTask::session() const { return m_thread.session; }
 
+// How a call is routed: a compaction as type compact, the answer as the task's type, each tagged.
+config::StepTask ConversationTask::spec_for(Kind kind, const std::string& id) const {
+    config::StepTask spec;
+    spec.id = id;
+    spec.tags = m_task->tags;
+    spec.sensitive = m_task->sensitive;
+    spec.threshold = 1;
+    if (kind == Kind::answer) {
+        spec.type = m_task->type;
+        spec.params = m_task->params;
+        spec.tags.push_back("context:answer");
+    } else {
+        spec.type = "compact";
+        spec.tags.push_back(kind == Kind::memory ? "context:memory" : "context:compact");
+    }
+    return spec;
+}
+
 ConversationTask::Call& ConversationTask::add_call(Kind kind, const std::string& id) {
     Call& c = m_calls.emplace_back();
     c.kind = kind;
     c.row = m_identity;
     c.row.step_id = id;
+    c.row.step_type = kind == Kind::answer ? m_task->type : "compact";
     c.row.threshold = 1;
     c.ready_ms = m_clock;
-    c.spec.id = id;
-    c.spec.tags = m_task->tags;
-    c.spec.sensitive = m_task->sensitive;
-    c.spec.threshold = 1;
+    c.spec = spec_for(kind, id);
     c.task.suite = m_task->suite;
     c.task.id = m_task->id;
     c.task.tags = m_task->tags;
     c.task.difficulty = m_task->difficulty;
     c.task.where = m_task->where;
     c.task.sensitive = m_task->sensitive;
-    if (kind == Kind::answer) {
-        c.spec.type = m_task->type;
-        c.spec.params = m_task->params;
-        c.spec.tags.push_back("context:answer");
-        c.row.step_type = m_task->type;
-    } else {
-        c.spec.type = "compact";
-        c.spec.tags.push_back(kind == Kind::memory ? "context:memory" : "context:compact");
-        c.row.step_type = "compact";
-    }
     c.task.type = c.spec.type;
     c.task.tags = c.spec.tags;
     return c;
 }
 
-const config::ModelConfig* ConversationTask::model_for(const Call& call) const {
-    return m_env.model_for ? m_env.model_for(call.spec, call.messages) : nullptr;
+const config::ModelConfig* ConversationTask::model_for(const config::StepTask& spec,
+                                                       const std::vector<Message>& messages) const {
+    return m_env.model_for ? m_env.model_for(spec, messages) : nullptr;
 }
 
 std::int64_t ConversationTask::estimate(const config::ModelConfig* model, const std::vector<Message>& messages) const {
@@ -130,20 +137,16 @@ std::vector<Message> ConversationTask::answer_messages() const {
 }
 
 bool ConversationTask::over_threshold() {
-    if (!m_answer_model_known) {
+    std::vector<Message> messages = answer_messages();
+    if (!m_answer_model) {
         // Which model answers is decided once: the context is measured for it as it grows.
-        Call probe;
-        probe.spec.id = "context:answer";
-        probe.spec.type = m_task->type;
-        probe.spec.tags = m_task->tags;
-        probe.spec.tags.push_back("context:answer");
-        probe.spec.sensitive = m_task->sensitive;
-        probe.messages = answer_messages();
-        m_answer_model = model_for(probe);
-        m_answer_model_known = true;
+        m_answer_model = model_for(spec_for(Kind::answer, "context:answer"), messages);
     }
-    std::int64_t window = m_answer_model != nullptr ? m_answer_model->context_window : 8192;
-    return estimate(m_answer_model, answer_messages()) > m_spec.threshold(window);
+    return estimate(*m_answer_model, messages) > threshold(*m_answer_model);
+}
+
+std::int64_t ConversationTask::threshold(const config::ModelConfig* model) const {
+    return m_spec.threshold(model != nullptr ? model->context_window : config::ModelConfig{}.context_window);
 }
 
 void ConversationTask::plan() {
@@ -185,7 +188,7 @@ void ConversationTask::add_compaction(Kind kind, bool forced) {
     std::string id = kind == Kind::memory ? "context:memory" : fmt::format("context:compact{}", ++m_compactions);
     Call& c = add_call(kind, id);
     c.messages = context::compaction_request(m_spec.prompt, m_summary, fold);
-    const config::ModelConfig* model = model_for(c);
+    const config::ModelConfig* model = model_for(c.spec, c.messages);
     // The compactor's own window: fold fewer messages (the rest stay in the context).
     while (fold.size() > 1 && estimate(model, c.messages) > fit_limit(model, c.spec.params)) {
         fold.pop_back();
@@ -214,10 +217,10 @@ void ConversationTask::add_answer() {
     c.spec.model = m_pinned;
     c.spec.compact_on_overflow = m_env.compact_on_overflow && !m_overflowed;
     c.messages = answer_messages();
-    const config::ModelConfig* model = model_for(c);
+    const config::ModelConfig* model = model_for(c.spec, c.messages);
     std::int64_t limit = fit_limit(model, c.spec.params);
     if (m_env.strategy == "truncate") {
-        limit = std::min(limit, m_spec.threshold(model != nullptr ? model->context_window : 8192));
+        limit = std::min(limit, threshold(model));
     }
     if (m_cap > 0) {
         limit = std::min(limit, m_cap);
@@ -242,7 +245,6 @@ void ConversationTask::replay(std::size_t index) {
         return;
     }
     c.row = it->second;
-    c.text = c.row.output;
     c.queued = true;
     c.emitted = true;
     m_clock = c.row.end_ms;
@@ -291,7 +293,6 @@ void ConversationTask::answered(std::size_t step, const provider::Outcome& outco
     m_clock = c.row.end_ms;
     if (outcome) {
         const Completion& done = outcome.value();
-        c.text = done.text;
         c.simulated = done.simulated;
         c.row.output = done.text;
         c.row.status = "answered";
@@ -321,7 +322,7 @@ void ConversationTask::settle(std::size_t step, bool ok, const std::string& erro
             return;
         }
         m_answered = true;
-        m_answer = c.text;
+        m_answer = c.row.output;
         if (!m_thread.session.empty() && m_env.strategy == "compact") {
             add_compaction(Kind::memory, false);
         }
@@ -340,7 +341,7 @@ void ConversationTask::settle(std::size_t step, bool ok, const std::string& erro
             c.rejected = "not recorded";
         }
     } else {
-        c.rejected = ok ? context::reject_reason(c.replaced, c.text)
+        c.rejected = ok ? context::reject_reason(c.replaced, c.row.output)
                         : fmt::format("error: {}: {}", c.row.error_kind, c.row.error);
         c.row.evaluations = json::array({json{{"kind", "guard"}, {"accepted", c.rejected.empty()}, {"reason", c.rejected}}});
         if (ok && !c.task.evaluators.empty()) {
@@ -349,13 +350,9 @@ void ConversationTask::settle(std::size_t step, bool ok, const std::string& erro
         }
     }
     if (c.rejected.empty()) {
-        m_summary = c.text;
+        m_summary = c.row.output;
         m_summary_changed = true;
-        if (c.kind == Kind::compact) {
-            m_context.erase(m_context.begin(), m_context.begin() + static_cast<long>(c.folded));
-        } else {
-            m_memory = c.text;
-        }
+        m_context.erase(m_context.begin(), m_context.begin() + static_cast<long>(c.folded)); // none for memory
     } else if (c.kind == Kind::compact) {
         // Not again until the context has doubled: a compactor that fails is not asked every turn.
         m_retry_at = 2 * m_context.size();
@@ -378,7 +375,7 @@ std::vector<std::size_t> ConversationTask::take_to_score() {
 
 StepAnswer ConversationTask::step_answer(std::size_t step) const {
     const Call& c = m_calls[step];
-    return StepAnswer{c.row.step_id, c.text, c.row.latency_ms, c.row.cost_usd, std::nullopt, nullptr};
+    return StepAnswer{c.row.step_id, c.row.output, c.row.latency_ms, c.row.cost_usd, std::nullopt, nullptr};
 }
 
 void ConversationTask::scored(std::size_t step, const TaskScore& score, double judge_cost_usd) {
@@ -412,13 +409,7 @@ std::vector<store::StepRow> ConversationTask::take_rows() {
 std::optional<std::string> ConversationTask::final_output() const { return m_failed ? std::nullopt : m_answer; }
 
 std::optional<std::string> ConversationTask::memory_out() const {
-    if (m_memory) {
-        return m_memory;
-    }
-    if (m_summary_changed) {
-        return m_summary;
-    }
-    return std::nullopt;
+    return m_summary_changed ? std::optional(m_summary) : std::nullopt;
 }
 
 double ConversationTask::spent_usd() const {

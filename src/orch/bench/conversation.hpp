@@ -93,7 +93,6 @@ class ConversationTask final : public TaskFlow {
         bool to_score = false;
         bool finished = false; // its row is complete
         bool emitted = false;
-        std::string text;
         std::string rejected; // a compaction's summary that was not used: why
     };
 
@@ -105,7 +104,10 @@ class ConversationTask final : public TaskFlow {
     // The answer's messages: the suite's system prompt with the summary and notes, the context
     // messages, the final request.
     std::vector<Message> answer_messages() const;
-    const config::ModelConfig* model_for(const Call& call) const;
+    config::StepTask spec_for(Kind kind, const std::string& id) const;
+    const config::ModelConfig* model_for(const config::StepTask& spec, const std::vector<Message>& messages) const;
+    // The compaction threshold for a model's window (the default window when none is known).
+    std::int64_t threshold(const config::ModelConfig* model) const;
     std::int64_t estimate(const config::ModelConfig* model, const std::vector<Message>& messages) const;
     bool over_threshold();
     void replay(std::size_t index);
@@ -122,7 +124,7 @@ class ConversationTask final : public TaskFlow {
 
     std::vector<Call> m_calls;
     std::string m_summary;         // the accepted summary so far (the session's memory at first)
-    bool m_summary_changed = false; // this task accepted a compaction
+    bool m_summary_changed = false; // this task accepted a compaction: the session's memory is m_summary
     std::vector<Message> m_context; // the thread's messages since the summary
     std::size_t m_next = 0;        // the next message of the thread to read
     std::size_t m_retry_at = 0;    // after a rejected compaction: the context size to try again at (doubled)
@@ -132,10 +134,9 @@ class ConversationTask final : public TaskFlow {
     bool m_answered = false;
     bool m_failed = false;
     std::optional<std::string> m_answer;
-    std::optional<std::string> m_memory;
     std::vector<Message> m_answer_messages; // what the (last) answer was sent
-    const config::ModelConfig* m_answer_model = nullptr;
-    bool m_answer_model_known = false;
+    // The model the answer goes to first, once asked (null: none would take it).
+    std::optional<const config::ModelConfig*> m_answer_model;
     std::int64_t m_compactions = 0;
     std::int64_t m_cap = 0; // after an overflow: the most the retried answer is sent
     double m_clock = 0;

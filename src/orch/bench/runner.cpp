@@ -929,37 +929,30 @@ class BenchRun {
         while (!m_stopping && (m_held || !m_source_done || !m_session_ready.empty()) && m_in_flight < m_options.jobs &&
                m_step_queue.empty() && m_waiting_count < static_cast<std::size_t>(m_options.jobs) * 4) {
             Work w;
-            bool next_of_session = false;
             if (m_held) {
                 w = std::move(*m_held);
                 m_held.reset();
             } else if (!m_session_ready.empty()) {
                 w = std::move(m_session_ready.front());
                 m_session_ready.pop_front();
-                next_of_session = true;
             } else if (!m_source.next(w)) {
                 m_source_done = true;
                 continue;
-            }
-            // A session's tasks run one after another, each reading the memory the one before left.
-            std::string session = session_key(w);
-            if (!session.empty() && !next_of_session && m_session_busy.count(session) != 0 && !m_held_session) {
+            } else if (std::string session = session_key(w);
+                       !session.empty() && !m_session_busy.insert(session).second) {
+                // A session's tasks run one after another, each reading the memory the one before
+                // left: this one waits for its turn (the session stays taken until the last ends).
                 m_session_waiting[session].push_back(std::move(w));
                 continue;
             }
-            m_held_session = false;
             if (!w.task->steps.empty() || w.task->agent || w.task->context) {
                 // A workflow starts once the slots for its widest stage are free, so that its
                 // parallel steps run side by side rather than wait for each other's slots: what a
                 // task's end-to-end latency measures is the workflow, not the bench's queue.
                 std::size_t width = w.task->agent || w.task->context ? 1 : parallel_width(*w.task);
                 if (!m_flows.empty() && m_reserved + width > static_cast<std::size_t>(m_options.jobs)) {
-                    m_held_session = !session.empty(); // its session is already taken for it
                     m_held = std::move(w);
                     break;
-                }
-                if (!session.empty()) {
-                    m_session_busy.insert(session);
                 }
                 start_flow(std::move(w), width);
                 drain_steps();
@@ -1123,7 +1116,6 @@ class BenchRun {
     std::set<std::string> m_session_busy;
     std::map<std::string, std::deque<Work>> m_session_waiting;
     std::deque<Work> m_session_ready;
-    bool m_held_session = false;
     std::map<std::string, std::string> m_memories;
     std::vector<store::MemoryRow> m_memory_batch;
 

@@ -14,22 +14,7 @@ bool is_edge_punct(char c) {
     return std::string_view(".,;:!?()[]{}\"'`*").find(c) != std::string_view::npos;
 }
 
-std::string normalise(const std::string& text) {
-    std::string out;
-    bool space = false;
-    for (char c : text) {
-        if (std::isspace(static_cast<unsigned char>(c)) != 0) {
-            space = !out.empty();
-            continue;
-        }
-        if (space) {
-            out += ' ';
-            space = false;
-        }
-        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
+std::string normalise(const std::string& text) { return util::to_lower(util::collapse_whitespace(text)); }
 
 } // namespace
 

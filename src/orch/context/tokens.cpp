@@ -24,13 +24,9 @@ double TokenCounter::factor(const std::string& model) const {
 RoughCount rough_count(const std::vector<Message>& messages) {
     RoughCount n;
     for (const auto& m : messages) {
-        n.text += estimate_tokens(m.content);
-        n.framing += 4;
-        for (const auto& c : m.tool_calls) {
-            n.text += estimate_tokens(c.name) + estimate_tokens(c.arguments);
-            n.framing += 4;
-        }
+        n.framing += k_framing_tokens * static_cast<std::int64_t>(1 + m.tool_calls.size());
     }
+    n.text = estimate_tokens(messages) - n.framing;
     return n;
 }
 

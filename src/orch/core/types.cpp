@@ -1,3 +1,4 @@
+#include <cmath>
 #include <orch/core/types.hpp>
 
 namespace orch {
@@ -29,16 +30,17 @@ bool is_retryable(ProviderErrorKind kind) {
            kind == ProviderErrorKind::timeout || kind == ProviderErrorKind::transport;
 }
 
-std::int64_t estimate_tokens(const std::string& text) {
-    return static_cast<std::int64_t>((text.size() + 3) / 4);
+std::int64_t estimate_tokens(const std::string& text, double chars_per_token) {
+    return static_cast<std::int64_t>(std::ceil(static_cast<double>(text.size()) / chars_per_token));
 }
 
-std::int64_t estimate_tokens(const std::vector<Message>& messages) {
+std::int64_t estimate_tokens(const std::vector<Message>& messages, double chars_per_token) {
     std::int64_t n = 0;
     for (const auto& m : messages) {
-        n += estimate_tokens(m.content) + 4; // role and framing overhead per message
+        n += estimate_tokens(m.content, chars_per_token) + k_framing_tokens;
         for (const auto& c : m.tool_calls) {
-            n += estimate_tokens(c.name) + estimate_tokens(c.arguments) + 4;
+            n += estimate_tokens(c.name, chars_per_token) + estimate_tokens(c.arguments, chars_per_token) +
+                 k_framing_tokens;
         }
     }
     return n;

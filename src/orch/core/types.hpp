@@ -112,8 +112,11 @@ struct ProviderError {
     int retries = 0;
 };
 
-// Rough token estimate for text when a provider does not report usage (~4 chars a token).
-std::int64_t estimate_tokens(const std::string& text);
-std::int64_t estimate_tokens(const std::vector<Message>& messages);
+// Rough token estimate for text when a provider does not report usage (~4 chars a token; a
+// tokenizer that packs fewer characters a token gives more), and for messages: their text plus
+// k_framing_tokens of role and framing for each message and each tool call.
+inline constexpr std::int64_t k_framing_tokens = 4;
+std::int64_t estimate_tokens(const std::string& text, double chars_per_token = 4);
+std::int64_t estimate_tokens(const std::vector<Message>& messages, double chars_per_token = 4);
 
 } // namespace orch

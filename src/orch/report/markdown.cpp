@@ -9,6 +9,37 @@ namespace orch::report {
 
 namespace {
 
+// One table per suite ("### Agent support-agent"), a row per target: the first cell a name, the
+// rest figures written as they are.
+template <typename Row, std::size_t N, typename Cells>
+void suite_tables(std::ostream& out, const char* title, const std::vector<Row>& rows,
+                  const std::array<const char*, N>& columns, Cells cells) {
+    std::string suite;
+    for (const auto& r : rows) {
+        if (r.suite != suite) {
+            out << fmt::format("{}### {} {}\n\n|", suite.empty() ? "" : "\n", title, md_cell(r.suite));
+            suite = r.suite;
+            for (const char* column : columns) {
+                out << " " << column << " |";
+            }
+            out << "\n|:--|";
+            for (std::size_t i = 1; i < N; ++i) {
+                out << "--:|";
+            }
+            out << "\n";
+        }
+        auto c = cells(r);
+        out << "| " << md_cell(c[0]);
+        for (std::size_t i = 1; i < c.size(); ++i) {
+            out << " | " << c[i];
+        }
+        out << " |\n";
+    }
+    if (!rows.empty()) {
+        out << "\n";
+    }
+}
+
 std::string suite_list(const store::RunInfo& run) {
     std::string s;
     if (run.suites.is_object()) {
@@ -100,48 +131,8 @@ void print_run(const Leaderboard& board, std::ostream& out) {
         out << "\n";
     }
 
-    std::string agent_suite;
-    for (const auto& a : board.agents) {
-        if (a.suite != agent_suite) {
-            agent_suite = a.suite;
-            out << fmt::format("### Agent {}\n\n|", md_cell(a.suite));
-            for (const char* column : k_agent_columns) {
-                out << " " << column << " |";
-            }
-            out << "\n|:--|--:|--:|--:|--:|--:|--:|--:|\n";
-        }
-        auto cells = agent_cells(a);
-        out << "| " << md_cell(cells[0]);
-        for (std::size_t i = 1; i < cells.size(); ++i) {
-            out << " | " << cells[i];
-        }
-        out << " |\n";
-    }
-    if (!board.agents.empty()) {
-        out << "\n";
-    }
-
-    std::string context_suite;
-    for (const auto& c : board.contexts) {
-        if (c.suite != context_suite) {
-            context_suite = c.suite;
-            out << fmt::format("{}### Context {}\n\n|", board.contexts.front().suite == c.suite ? "" : "\n",
-                               md_cell(c.suite));
-            for (const char* column : k_context_columns) {
-                out << " " << column << " |";
-            }
-            out << "\n|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
-        }
-        auto cells = context_cells(c);
-        out << "| " << md_cell(cells[0]);
-        for (std::size_t i = 1; i < cells.size(); ++i) {
-            out << " | " << cells[i];
-        }
-        out << " |\n";
-    }
-    if (!board.contexts.empty()) {
-        out << "\n";
-    }
+    suite_tables(out, "Agent", board.agents, k_agent_columns, agent_cells);
+    suite_tables(out, "Context", board.contexts, k_context_columns, context_cells);
 
     if (!board.worst.empty()) {
         out << fmt::format("### Worst results ({}, lowest score first)\n\n", board.worst.size());

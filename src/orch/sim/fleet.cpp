@@ -328,23 +328,6 @@ void play_agent(const SimHint& hint, const Request& request, double p, util::Rng
     a.text = a.correct ? reference : answer_summary(hint, false, rng);
 }
 
-// Tokens as this model's tokenizer counts them: `chars_per_token` characters a token, with the
-// same framing per message as core's estimate (which it equals at 4 characters a token).
-std::int64_t count_tokens(const std::string& text, double chars_per_token) {
-    return static_cast<std::int64_t>(std::ceil(static_cast<double>(text.size()) / chars_per_token));
-}
-
-std::int64_t count_tokens(const std::vector<Message>& messages, double chars_per_token) {
-    std::int64_t n = 0;
-    for (const auto& m : messages) {
-        n += count_tokens(m.content, chars_per_token) + 4;
-        for (const auto& c : m.tool_calls) {
-            n += count_tokens(c.name, chars_per_token) + count_tokens(c.arguments, chars_per_token) + 4;
-        }
-    }
-    return n;
-}
-
 // Whether the request asks for a compaction: orch's conversation runner says so in its hint; over
 // the wire, the request opens with orch's default compaction prompt.
 bool is_compaction(const Request& request) {
@@ -498,10 +481,10 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
     const config::SimProfile profile = model.sim.value_or(config::SimProfile{});
     SimAnswer a;
     const double cpt = profile.chars_per_token;
-    a.usage.input_tokens = count_tokens(request.messages, cpt);
+    a.usage.input_tokens = estimate_tokens(request.messages, cpt);
     for (const auto& t : request.tools) {
         a.usage.input_tokens +=
-            count_tokens(t.name, cpt) + count_tokens(t.description, cpt) + count_tokens(t.parameters.dump(), cpt);
+            estimate_tokens(t.name, cpt) + estimate_tokens(t.description, cpt) + estimate_tokens(t.parameters.dump(), cpt);
     }
     a.usage.estimated = false; // the simulator's own count is exact for the simulation
     std::uint64_t base = util::hash64(request.key, request.seed ^ util::hash64(model.name));
@@ -528,7 +511,7 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
     if (auto verdict = play_judge(profile, request, rng)) {
         a.correct = true;
         a.text = std::move(*verdict);
-        a.usage.output_tokens = std::max<std::int64_t>(1, count_tokens(a.text, cpt));
+        a.usage.output_tokens = std::max<std::int64_t>(1, estimate_tokens(a.text, cpt));
         a.ttft_ms = ttft;
         a.latency_ms = std::max(ttft, (profile.latency_ms + static_cast<double>(a.usage.output_tokens) /
                                                                  profile.tokens_per_s * 1000.0) *
@@ -584,14 +567,14 @@ SimAnswer simulate(const config::ModelConfig& model, const Request& request, int
                                : util::truncate(ref_string(h.reference), ref_string(h.reference).size() / 2);
         }
     }
-    if (request.params.max_tokens && count_tokens(a.text, cpt) > *request.params.max_tokens) {
+    if (request.params.max_tokens && estimate_tokens(a.text, cpt) > *request.params.max_tokens) {
         a.text = util::truncate(a.text, static_cast<size_t>(static_cast<double>(*request.params.max_tokens) * cpt));
     }
     std::int64_t call_tokens = 0;
     for (const auto& c : a.tool_calls) {
-        call_tokens += count_tokens(c.name, cpt) + count_tokens(c.arguments, cpt) + 4;
+        call_tokens += estimate_tokens(c.name, cpt) + estimate_tokens(c.arguments, cpt) + 4;
     }
-    a.usage.output_tokens = std::max<std::int64_t>(1, count_tokens(a.text, cpt) + call_tokens);
+    a.usage.output_tokens = std::max<std::int64_t>(1, estimate_tokens(a.text, cpt) + call_tokens);
     double gen_ms = static_cast<double>(a.usage.output_tokens) / profile.tokens_per_s * 1000.0;
     double spread = std::exp(profile.latency_sigma * rng.normal());
     a.ttft_ms = ttft;
