@@ -79,7 +79,7 @@ TEST_CASE("cli::bench on the default suites") {
         std::string lineage = sql(db, "select length(providers_hash), status, seed, orch_version != '' from runs");
         CHECK(lineage == "64|completed|7|1\n");
         CHECK(sql(db, "select count(*) from results where length(suite_hash) != 64") == "0\n");
-        CHECK(sql(db, "pragma user_version") == "5\n");
+        CHECK(sql(db, "pragma user_version") == "6\n");
     }
     SUBCASE("the same seed gives byte-identical scores; another seed differs") {
         std::string db2 = dir.file("b.db");

@@ -266,7 +266,9 @@ TEST_CASE("conformance::llama-server: sensitive input goes to it and the externa
     REQUIRE(r.exit_code == 0);
     auto j = nlohmann::json::parse(r.out);
     CHECK(j["model"] == "tiny");
-    CHECK(l.tasks_started() == 1);
+    // At least one task (a 500 from llama-server's chat parser, which random weights sometimes
+    // provoke, is retried on the same server: still nothing leaves the machine).
+    CHECK(l.tasks_started() >= 1);
     CHECK(read_text(sim_log).empty());
     // And ordinary input still goes to the external model, so the log is a live witness.
     auto plain = run_orch({"--providers", providers, "route", "--policy", "keep-home", "--max-tokens", "8", "--json",

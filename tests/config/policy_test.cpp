@@ -242,7 +242,7 @@ when = { typ = "x" }
         CHECK(has(msg, "providers.toml:" + std::to_string(line_of(text, "action")) +
                            ":10: policies.p.rules[0].action: expected one of \"fixed\", "
                            "\"fallback\", \"cascade\", "
-                           "\"split\", \"cheapest\", \"privacy\", \"learned\", got \"round_robin\""));
+                           "\"split\", \"cheapest\", \"privacy\", \"learned\", \"bandit\", got \"round_robin\""));
     }
     SUBCASE("a missing action") {
         std::string msg = load_error("[[policies.p.rules]]\nmodels = [\"mid\"]\n");

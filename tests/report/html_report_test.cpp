@@ -35,7 +35,7 @@ TEST_CASE("report::html") {
     board.run.command = "orch bench <img src=x onerror=alert(2)>";
     orch::report::HtmlOptions html;
     html.curve =
-        orch::report::Curve{{0, 0.5, 1}, {{"learned", {0, 0.8, 1}}, {"random", {0, 0.5, 1}}}};
+        orch::report::Curve{{0, 0.5, 1}, {{"learned", {0, 0.8, 1}}, {"random", {0, 0.5, 1}}}, std::nullopt};
     std::ostringstream out;
     orch::report::print_html({board}, html, out);
     std::string page = out.str();

@@ -12,6 +12,7 @@
 #include <orch/eval/heuristic.hpp>
 #include <orch/core/error.hpp>
 #include <orch/provider/provider.hpp>
+#include <orch/route/bandit.hpp>
 #include <orch/route/router.hpp>
 #include <orch/util/clock.hpp>
 
@@ -486,6 +487,12 @@ std::int64_t open_run(const config::ProvidersConfig& providers, const BenchPlan&
     return store.create_run(run);
 }
 
+std::unique_ptr<route::BanditBook> loaded_bandits(store::Store& store) {
+    auto book = std::make_unique<route::BanditBook>();
+    book->load(store.bandit_state());
+    return book;
+}
+
 // One bench run: the dispatcher (work into calls, within -j and each provider's
 // max_concurrency), the replies coming back (answers, judges' verdicts), and the group commit
 // of the results. Calls complete on provider threads; everything else runs on the thread that
@@ -500,7 +507,9 @@ class BenchRun {
           m_outcome(outcome), m_provider_set(providers, provider_options(options)),
           // Policy targets route through one Router for the run: its circuit breaker and quality
           // evidence are shared by every request, as in production.
-          m_router(providers, m_provider_set, [&store] { return store.quality_stats(); }),
+          m_bandits(loaded_bandits(store)),
+          m_router(providers, m_provider_set, [&store] { return store.quality_stats(); },
+                   route::RouterOptions{3, 30000, {}, m_bandits->source()}),
           m_plan(plan), m_source(plan, options, done),
           m_total(plan.tasks * static_cast<std::int64_t>(plan.targets.size()) * options.repeats),
           m_completed(static_cast<std::int64_t>(done.size())), m_restored(std::move(restored)),
@@ -1029,6 +1038,14 @@ class BenchRun {
             m_route_batch.push_back(route::make_log_entry(
                 fmt::format("run{}/{}/{}/{}/{}", m_outcome.run_id, w.suite->name, w.task->id, w.target->name, w.repeat),
                 w.target->policy->name, in, *rr));
+            auto& entry = m_route_batch.back();
+            if (const auto& row = m_batch.back(); row.score) {
+                entry.reward = row.score;
+                if (auto obs = route::bandit_observation(entry, *row.score)) {
+                    m_bandits->observe(obs->policy, obs->rule, obs->task_type, obs->model, obs->reward_sum,
+                                       obs->cost_sum);
+                }
+            }
         }
         const auto& row = m_batch.back();
         m_outcome.cost_usd += row.cost_usd + row.judge_cost_usd;
@@ -1064,6 +1081,7 @@ class BenchRun {
             m_store.log_route(e);
         }
         m_route_batch.clear();
+        m_store.add_bandit_observations(m_bandits->take_pending());
         if (m_options.cache != nullptr) {
             m_options.cache->flush();
         }
@@ -1087,6 +1105,7 @@ class BenchRun {
     std::ostream& m_progress;
     BenchOutcome& m_outcome;
     provider::ProviderSet m_provider_set;
+    std::unique_ptr<route::BanditBook> m_bandits; // what bandit rules learn, run by run
     route::Router m_router;
     std::map<std::string, std::unique_ptr<route::RunBudget>> m_policy_budgets;
     const BenchPlan& m_plan;

@@ -1,5 +1,6 @@
 #include <orch/cli/context.hpp>
 #include <orch/core/error.hpp>
+#include <orch/route/bandit.hpp>
 #include <orch/store/store.hpp>
 
 #include <filesystem>
@@ -44,6 +45,12 @@ void run_feedback_command(Context& ctx, const FeedbackArgs& a) {
     if (!store.add_feedback(a.request_id, a.score, a.comment)) {
         throw Error(ErrorKind::config,
                     fmt::format("{}: no routed request {}", ctx.db_path, a.request_id));
+    }
+    // A request a bandit rule routed teaches it: the reward counts for the model it chose.
+    if (auto entry = store.route_entry(a.request_id)) {
+        if (auto obs = route::bandit_observation(*entry, a.score)) {
+            store.add_bandit_observations({*obs});
+        }
     }
     ctx.err << fmt::format("feedback recorded: {} scored {}\n", a.request_id, a.score);
 }

@@ -5,6 +5,7 @@
 #include <orch/config/providers.hpp>
 #include <orch/core/error.hpp>
 #include <orch/provider/provider.hpp>
+#include <orch/route/bandit.hpp>
 #include <orch/route/router.hpp>
 #include <orch/store/store.hpp>
 #include <orch/util/hash.hpp>
@@ -129,7 +130,13 @@ void run_route_command(Context& ctx, const RouteArgs& a, bool prompt_given) {
             store::Store store(db);
             return store.quality_stats();
         };
-        route::Decision d = route::explain(providers, policy, input, quality);
+        route::BanditBook bandits;
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(db, ec)) {
+            store::Store store(db);
+            bandits.load(store.bandit_state());
+        }
+        route::Decision d = route::explain(providers, policy, input, quality, bandits.source());
         if (a.json) {
             ctx.out << route::to_json(d).dump(2) << "\n";
         } else {
@@ -140,7 +147,10 @@ void run_route_command(Context& ctx, const RouteArgs& a, bool prompt_given) {
 
     store::Store store(ctx.db_path);
     provider::ProviderSet provider_set(providers, provider::ProviderOptions{});
-    route::Router router(providers, provider_set, [&store] { return store.quality_stats(); });
+    route::BanditBook bandits;
+    bandits.load(store.bandit_state());
+    route::Router router(providers, provider_set, [&store] { return store.quality_stats(); },
+                         route::RouterOptions{3, 30000, {}, bandits.source()});
     std::optional<route::RunBudget> run_budget;
     if (policy.max_cost_per_run_usd) {
         run_budget.emplace(*policy.max_cost_per_run_usd); // one request is the whole run here
@@ -276,7 +286,10 @@ void run_route_workflow(Context& ctx, const RouteArgs& a, bool prompt_given) {
 
     store::Store store(ctx.db_path);
     provider::ProviderSet provider_set(providers, provider::ProviderOptions{});
-    route::Router router(providers, provider_set, [&store] { return store.quality_stats(); });
+    route::BanditBook bandits;
+    bandits.load(store.bandit_state());
+    route::Router router(providers, provider_set, [&store] { return store.quality_stats(); },
+                         route::RouterOptions{3, 30000, {}, bandits.source()});
     std::string request_id = route::new_request_id();
     auto result = bench::run_single_workflow(providers, provider_set, router, policy, step_policies, task, request_id,
                                              42);

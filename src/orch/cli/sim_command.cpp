@@ -1,11 +1,13 @@
 #include <orch/cli/context.hpp>
 #include <orch/config/providers.hpp>
 #include <orch/core/error.hpp>
+#include <orch/sim/outcomes.hpp>
 #include <orch/sim/server.hpp>
 
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <fmt/format.h>
 #include <ostream>
 #include <pthread.h>
@@ -83,6 +85,32 @@ void run_sim_serve(Context& ctx, SimServeArgs& a) {
     ctx.err << fmt::format("orch sim serve: stopped after {} requests\n", server.requests());
 }
 
+struct SimOutcomesArgs {
+    sim::OutcomeOptions options;
+    std::int64_t seed = 1;
+    std::string output;
+};
+
+void run_sim_outcomes(Context& ctx, const SimOutcomesArgs& a) {
+    sim::OutcomeOptions o = a.options;
+    o.seed = static_cast<std::uint64_t>(a.seed);
+    std::vector<std::string> lines = sim::generate_outcomes(o);
+    if (a.output.empty() || a.output == "-") {
+        for (const auto& l : lines) {
+            ctx.out << l;
+        }
+        return;
+    }
+    std::ofstream out(a.output, std::ios::binary | std::ios::trunc);
+    for (const auto& l : lines) {
+        out << l;
+    }
+    if (!out) {
+        throw Error(ErrorKind::config, fmt::format("{}: cannot write the outcomes file", a.output));
+    }
+    ctx.err << fmt::format("wrote {} prompts × {} models to {}\n", lines.size(), o.models, a.output);
+}
+
 } // namespace
 
 void add_sim_command(CLI::App& app, Context& ctx) {
@@ -127,6 +155,22 @@ void add_sim_command(CLI::App& app, Context& ctx) {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     serve->callback([&ctx, args] { run_sim_serve(ctx, *args); });
+
+    auto out_args = std::make_shared<SimOutcomesArgs>();
+    auto* outcomes = sim->add_subcommand(
+        "outcomes", "Write recorded outcomes of N simulated models (JSONL for 'orch import jsonl'), "
+                    "with skills that differ by task type and prompt, and prices that do not rank "
+                    "quality");
+    outcomes->add_option("-n,--prompts", out_args->options.prompts, "prompts to write")
+        ->check(CLI::Range(1, 10000000))
+        ->capture_default_str();
+    outcomes->add_option("--models", out_args->options.models, "models, 2 to 6")
+        ->capture_default_str();
+    outcomes->add_option("--seed", out_args->seed, "seed")->capture_default_str();
+    outcomes->add_flag("--equal", out_args->options.equal,
+                       "every model scores the same on each prompt (routing cannot help)");
+    outcomes->add_option("-o,--output", out_args->output, "file to write (default: stdout)");
+    outcomes->callback([&ctx, out_args] { run_sim_outcomes(ctx, *out_args); });
 }
 
 } // namespace orch::cli

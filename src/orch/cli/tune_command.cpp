@@ -1,13 +1,19 @@
 #include <orch/cli/context.hpp>
 #include <orch/core/error.hpp>
 #include <orch/learn/evaluate.hpp>
+#include <orch/learn/many.hpp>
+#include <orch/learn/offpolicy.hpp>
 #include <orch/learn/run_table.hpp>
 #include <orch/learn/tune.hpp>
+#include <orch/route/bandit.hpp>
+#include <orch/route/policy_engine.hpp>
 #include <orch/store/store.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <ostream>
 
@@ -34,7 +40,45 @@ struct TuneArgs {
     int seeds = 5;
     bool json = false;
     std::string curve;
+    std::vector<std::string> models;
+    double lambda = -1;
+    double max_cost = -1;
+    double target_quality = -1;
+    std::string ips;           // a candidate policy to estimate on the route log
+    std::string logged_policy; // only requests this policy routed
 };
+
+// The two-model scorer (weak and strong, a threshold) serves when the user names the pair, or
+// when the run has exactly two models and the better one is the dearer; anything else is
+// routed across all the models by quality − λ · cost, which never assumes that price ranks
+// quality.
+bool two_model_route(const learn::RunTable& table, const TuneArgs& a) {
+    if (!a.models.empty() || a.lambda >= 0 || a.max_cost >= 0 || a.target_quality >= 0) {
+        return false;
+    }
+    if (!a.weak.empty() || !a.strong.empty()) {
+        return true;
+    }
+    if (table.models.size() != 2) {
+        return false;
+    }
+    std::map<std::string, std::pair<double, double>> sums; // model → (score, cost)
+    for (const auto& e : table.examples) {
+        if (e.outcomes.size() == 2) {
+            for (const auto& [model, o] : e.outcomes) {
+                sums[model].first += o.score;
+                sums[model].second += o.cost_usd;
+            }
+        }
+    }
+    if (sums.size() != 2) {
+        return true;
+    }
+    const auto& [a_score, a_cost] = sums.begin()->second;
+    const auto& [b_score, b_cost] = std::next(sums.begin())->second;
+    // The better model must also be the dearer one.
+    return (a_score > b_score) == (a_cost > b_cost) && a_score != b_score;
+}
 
 void check_range(bool ok, const char* option, const char* expected) {
     if (!ok) {
@@ -42,7 +86,142 @@ void check_range(bool ok, const char* option, const char* expected) {
     }
 }
 
+void write_json_file(const std::string& path, const nlohmann::json& j, const char* what) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << j.dump() << "\n";
+    if (!out) {
+        throw Error(ErrorKind::config, fmt::format("{}: cannot write the {}", path, what));
+    }
+}
+
+void run_many(Context& ctx, const TuneArgs& a, const learn::RunTable& table,
+              const learn::TrainOptions& train) {
+    if (a.cascade) {
+        throw Error(ErrorKind::config,
+                    "--cascade: a cascade reads the weak model's answer, so it takes two models; "
+                    "name them with --weak and --strong");
+    }
+    if (a.evaluate) {
+        learn::ManyEvaluateOptions eo;
+        eo.models = a.models;
+        eo.holdout = a.holdout;
+        eo.seeds = a.seeds;
+        eo.train = train;
+        eo.min_samples = a.min_samples;
+        learn::ManyEvaluation ev = learn::evaluate_many(table, eo);
+        if (!a.curve.empty()) {
+            write_json_file(a.curve, {{"cost_quality", learn::many_curves_json(ev)}}, "curve file");
+        }
+        if (a.json) {
+            ctx.out << learn::many_evaluation_json(ev).dump(2) << "\n";
+        } else {
+            learn::print_many_evaluation(ev, ctx.out);
+        }
+        return;
+    }
+    learn::ManyTuneOptions to;
+    to.models = a.models;
+    if (a.lambda >= 0) {
+        to.criterion.lambda = a.lambda;
+    }
+    if (a.max_cost >= 0) {
+        to.criterion.max_cost = a.max_cost;
+    }
+    if (a.target_quality >= 0) {
+        to.criterion.target_quality = a.target_quality;
+    }
+    to.train = train;
+    to.min_samples = a.min_samples;
+    to.name = a.name.empty() ? std::filesystem::path(a.output).stem().string() : a.name;
+    learn::ManyTuned tuned = learn::tune_many(table, to);
+    std::string router_path = learn::write_many_policy(tuned, a.output);
+    if (!tuned.criterion_met) {
+        ctx.err << fmt::format(
+            "orch: warning: no operating point meets {} out of fold; the policy takes the "
+            "closest (quality {:.3f} at ${:.6f} per task)\n",
+            to.criterion.max_cost ? fmt::format("a cost of ${} per task", *to.criterion.max_cost)
+                                  : fmt::format("quality {}", to.criterion.target_quality.value_or(0)),
+            tuned.chosen.quality, tuned.chosen.cost);
+    }
+    if (a.json) {
+        nlohmann::json j = learn::many_tuned_json(tuned);
+        j["policy"] = a.output;
+        j["router"] = router_path;
+        ctx.out << j.dump(2) << "\n";
+        return;
+    }
+    ctx.out << fmt::format("wrote {}{}\n", a.output, router_path.empty() ? "" : " and " + router_path);
+    learn::print_many_tuned(tuned, ctx.out);
+}
+
+// `--ips CANDIDATE`: the candidate's first choice on every logged request a learning rule
+// routed, weighed against the logged choice's propensity (learn/offpolicy.hpp).
+void run_ips(Context& ctx, const TuneArgs& a) {
+    if (!std::filesystem::exists(ctx.db_path)) {
+        throw Error(ErrorKind::config, fmt::format("{}: no results database here (pass --db)",
+                                                   ctx.db_path));
+    }
+    auto providers = ctx.load_providers();
+    config::Policy candidate = config::resolve_policy(providers, a.ips);
+    store::Store store(ctx.db_path);
+    std::vector<store::RouteLogEntry> logged = store.logged_decisions(a.logged_policy);
+    route::BanditBook bandits; // a bandit candidate is judged as it stands now
+    bandits.load(store.bandit_state());
+    std::vector<learn::LoggedChoice> log;
+    std::size_t no_reward = 0;
+    for (const auto& e : logged) {
+        std::optional<double> reward = e.feedback ? e.feedback : e.reward;
+        if (!reward || e.chain.empty() || !e.propensity) {
+            ++no_reward;
+            continue;
+        }
+        route::RouteInput in;
+        in.messages.push_back({"user", e.prompt});
+        in.task_type = e.task_type;
+        route::Decision d = route::explain(providers, candidate, in, {}, bandits.source());
+        learn::LoggedChoice c;
+        c.chosen = e.chain.front().value("model", "");
+        c.propensity = *e.propensity;
+        c.reward = *reward;
+        c.candidate = d.chain.empty() ? "" : d.chain.front().model;
+        log.push_back(std::move(c));
+    }
+    if (log.empty()) {
+        throw Error(ErrorKind::config,
+                    fmt::format("{}: no logged requests with a propensity and a reward{} (route "
+                                "with a bandit rule, then score with orch bench or orch feedback)",
+                                ctx.db_path,
+                                a.logged_policy.empty() ? "" : " from policy " + a.logged_policy));
+    }
+    learn::OffPolicyEstimate est = learn::estimate_offpolicy(log);
+    if (a.json) {
+        ctx.out << nlohmann::json{{"candidate", candidate.name},
+                                  {"logged_policy", a.logged_policy},
+                                  {"logged", est.n},
+                                  {"skipped_without_reward", no_reward},
+                                  {"matched", est.matched},
+                                  {"ips", est.ips},
+                                  {"ips_ci95", {est.ips_lo, est.ips_hi}},
+                                  {"snips", est.snips},
+                                  {"logged_mean_reward", est.logged}}
+                       .dump(2)
+                << "\n";
+        return;
+    }
+    ctx.out << fmt::format(
+        "{} on {} logged requests ({} where it agrees with the logged choice{}):\n"
+        "  estimated quality {:.3f} (95% CI {:.3f} to {:.3f}; self-normalised {:.3f})\n"
+        "  the logging policy's own mean reward: {:.3f}\n",
+        candidate.name, est.n, est.matched,
+        no_reward > 0 ? fmt::format("; {} skipped without a reward", no_reward) : "", est.ips,
+        est.ips_lo, est.ips_hi, est.snips, est.logged);
+}
+
 void run_tune(Context& ctx, const TuneArgs& a) {
+    if (!a.ips.empty()) {
+        run_ips(ctx, a);
+        return;
+    }
     check_range(a.target == 0 || (a.target > 0 && a.target <= 1), "--target",
                 "a quality above 0, at most 1");
     check_range(a.share < 0 || a.share <= 1, "--share", "a strong-call share from 0 to 1");
@@ -53,6 +232,16 @@ void run_tune(Context& ctx, const TuneArgs& a) {
     check_range(a.holdout > 0 && a.holdout < 1, "--holdout", "a share above 0 and below 1");
     check_range(a.seeds >= 1 && a.seeds <= 100, "--seeds", "a whole number from 1 to 100");
     check_range(a.min_samples >= 1, "--min-samples", "a whole number of 1 or more");
+    check_range(a.lambda == -1 || (a.lambda >= 0 && std::isfinite(a.lambda)), "--lambda",
+                "a number of 0 or more (quality given up per dollar a call)");
+    check_range(a.max_cost == -1 || a.max_cost > 0, "--max-cost-per-task",
+                "a cost in USD above 0");
+    check_range(a.target_quality == -1 || (a.target_quality > 0 && a.target_quality <= 1),
+                "--target-quality", "a quality above 0, at most 1");
+    check_range((a.lambda >= 0) + (a.max_cost > 0) + (a.target_quality > 0) <= 1,
+                "--lambda, --max-cost-per-task, --target-quality", "one of them at most");
+    check_range(a.models.empty() || (a.weak.empty() && a.strong.empty()), "--models",
+                "either --models or --weak and --strong, not both");
     if (!std::filesystem::exists(ctx.db_path)) {
         throw Error(ErrorKind::config, fmt::format("{}: no results database here (run 'orch "
                                                    "import' or 'orch bench' first, or pass --db)",
@@ -79,6 +268,10 @@ void run_tune(Context& ctx, const TuneArgs& a) {
     train.features.hash_bits = a.hash_bits;
     train.features.bigrams = !a.no_bigrams;
     train.features.answer_checks = a.cascade;
+    if (!two_model_route(table, a)) {
+        run_many(ctx, a, table, train);
+        return;
+    }
     auto [weak, strong] = learn::choose_models(table, a.weak, a.strong);
 
     if (a.evaluate) {
@@ -89,18 +282,28 @@ void run_tune(Context& ctx, const TuneArgs& a) {
         eo.seeds = a.seeds;
         eo.train = train;
         learn::Evaluation ev = learn::evaluate_routers(table, eo);
+        // The same two models on the quality-cost curve, as for any number of models.
+        learn::ManyEvaluateOptions mo;
+        mo.models = {weak, strong};
+        mo.holdout = a.holdout;
+        mo.seeds = a.seeds;
+        mo.train = train;
+        mo.train.features.answer_checks = false;
+        mo.min_samples = a.min_samples;
+        learn::ManyEvaluation many = learn::evaluate_many(table, mo);
         if (!a.curve.empty()) {
-            std::ofstream out(a.curve, std::ios::binary | std::ios::trunc);
-            out << learn::curves_json(ev).dump() << "\n";
-            if (!out) {
-                throw Error(ErrorKind::config,
-                            fmt::format("{}: cannot write the curve file", a.curve));
-            }
+            nlohmann::json curves = learn::curves_json(ev);
+            curves["cost_quality"] = learn::many_curves_json(many);
+            write_json_file(a.curve, curves, "curve file");
         }
         if (a.json) {
-            ctx.out << learn::evaluation_json(ev).dump(2) << "\n";
+            nlohmann::json j = learn::evaluation_json(ev);
+            j["many"] = learn::many_evaluation_json(many);
+            ctx.out << j.dump(2) << "\n";
         } else {
             learn::print_evaluation(ev, ctx.out);
+            ctx.out << "\n";
+            learn::print_many_evaluation(many, ctx.out);
         }
         return;
     }
@@ -202,6 +405,23 @@ void add_tune_command(CLI::App& app, Context& ctx) {
         ->capture_default_str();
     cmd->add_option("--seeds", a->seeds, "random splits to average over (--evaluate)")
         ->capture_default_str();
+    cmd->add_option("--models", a->models,
+                    "route across these models (default: all of the run's; with two models and "
+                    "no other choice, the weak/strong scorer)");
+    cmd->add_option("--lambda", a->lambda,
+                    "route by estimated quality - LAMBDA x cost (USD per call)")
+        ->default_str("");
+    cmd->add_option("--max-cost-per-task", a->max_cost,
+                    "choose lambda for the best quality at most this cost per task (USD)")
+        ->default_str("");
+    cmd->add_option("--target-quality", a->target_quality,
+                    "choose lambda for the cheapest operating point reaching this quality")
+        ->default_str("");
+    cmd->add_option("--ips", a->ips,
+                    "estimate this policy (name or file) on the route log instead, by inverse "
+                    "propensity over the requests a bandit rule routed");
+    cmd->add_option("--logged-policy", a->logged_policy,
+                    "with --ips: only requests this policy routed");
     cmd->add_flag("--json", a->json, "machine-readable output");
     cmd->add_option("--curve", a->curve, "write the PGR-vs-share curves as JSON (--evaluate)");
     cmd->callback([&ctx, a] { run_tune(ctx, *a); });

@@ -6,6 +6,7 @@
 #include <orch/util/strings.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
 #include <set>
@@ -44,6 +45,8 @@ std::string to_string(RuleAction action) {
         return "privacy";
     case RuleAction::learned:
         return "learned";
+    case RuleAction::bandit:
+        return "bandit";
     }
     return "unknown";
 }
@@ -51,7 +54,7 @@ std::string to_string(RuleAction action) {
 namespace {
 
 const std::vector<std::string> k_actions = {"fixed",    "fallback", "cascade", "split",
-                                            "cheapest", "privacy",  "learned"};
+                                            "cheapest", "privacy",  "learned", "bandit"};
 
 RuleAction action_from(const std::string& s) {
     for (std::size_t i = 0; i < k_actions.size(); ++i) {
@@ -70,7 +73,9 @@ const std::vector<std::string>& keys_of(RuleAction action) {
     static const std::vector<std::string> split = {"split", "fallback"};
     static const std::vector<std::string> cheapest = {"models", "target", "min_samples"};
     static const std::vector<std::string> privacy = {"models", "redact"};
-    static const std::vector<std::string> learned = {"weak", "strong", "threshold", "scorer"};
+    static const std::vector<std::string> learned = {"weak",   "strong", "threshold",
+                                                      "scorer", "models", "lambda"};
+    static const std::vector<std::string> bandit = {"models", "epsilon", "lambda", "seed"};
     switch (action) {
     case RuleAction::fixed:
         return fixed;
@@ -86,13 +91,16 @@ const std::vector<std::string>& keys_of(RuleAction action) {
         return privacy;
     case RuleAction::learned:
         return learned;
+    case RuleAction::bandit:
+        return bandit;
     }
     return fallback;
 }
 
 const std::vector<std::string> k_action_keys = {"model",  "models", "fallback",    "split",
                                                 "check",  "target", "min_samples", "redact",
-                                                "weak",   "strong", "threshold",   "scorer"};
+                                                "weak",   "strong", "threshold",   "scorer",
+                                                "lambda", "epsilon", "seed"};
 
 // Reads the model name of one node (a string), checking that [models] has it.
 void check_model_name(const std::string& name, const Location& where, const std::string& key,
@@ -315,6 +323,29 @@ PolicyRule read_rule(const toml::table& t, std::size_t index, const std::string&
     if (auto v = r.number("threshold")) {
         rule.threshold = *v;
     }
+    if (auto v = r.number("lambda")) {
+        if (!(*v >= 0) || !std::isfinite(*v)) {
+            problems.add(r.where("lambda"), r.key_path("lambda"),
+                         fmt::format("expected the quality given up per dollar a call, a number "
+                                     "of 0 or more, got {}",
+                                     *v));
+        }
+        rule.lambda = *v;
+    }
+    if (auto v = r.number("epsilon")) {
+        if (!(*v > 0 && *v <= 0.5)) {
+            problems.add(r.where("epsilon"), r.key_path("epsilon"),
+                         fmt::format("expected an exploration rate above 0 and at most 0.5, got {}",
+                                     *v));
+        }
+        rule.epsilon = *v;
+    }
+    if (auto v = r.integer("seed")) {
+        if (*v < 0) {
+            problems.add(r.where("seed"), r.key_path("seed"), "expected a whole number of 0 or more");
+        }
+        rule.seed = static_cast<std::uint64_t>(*v);
+    }
     if (auto v = r.string("scorer")) {
         // Relative to the policy file, as `orch tune` writes it.
         std::filesystem::path p = std::filesystem::path(file).parent_path() / *v;
@@ -327,7 +358,7 @@ PolicyRule read_rule(const toml::table& t, std::size_t index, const std::string&
         }
     }
     r.finish("name, when, action, model, models, fallback, split, check, target, min_samples, redact, "
-             "weak, strong, threshold, scorer");
+             "weak, strong, threshold, scorer, lambda, epsilon, seed");
     if (!action) {
         return rule;
     }
@@ -376,9 +407,35 @@ PolicyRule read_rule(const toml::table& t, std::size_t index, const std::string&
              fmt::format("action \"{}\" needs its models, in order", *action));
         break;
     case RuleAction::learned:
+        if (t.get("models") != nullptr) {
+            // Many models: the router file ranks them by estimated quality − λ · cost.
+            need(t.get("lambda") != nullptr, "lambda",
+                 "action \"learned\" over models needs lambda (from orch tune)");
+            need(!rule.scorer.empty(), "scorer",
+                 "action \"learned\" needs the router file from orch tune");
+            if (rule.models.size() == 1) {
+                problems.add(r.where("models"), r.key_path("models"),
+                             "a learned rule chooses among two or more models");
+            }
+            for (const char* key : {"weak", "strong", "threshold"}) {
+                if (t.get(key) != nullptr) {
+                    problems.add(r.where(key), r.key_path(key),
+                                 "not used with models (a learned rule takes either weak, strong "
+                                 "and threshold, or models and lambda)");
+                }
+            }
+            break;
+        }
         need(!rule.weak.empty(), "weak", "action \"learned\" needs the weak (cheap) model");
         need(!rule.strong.empty(), "strong", "action \"learned\" needs the strong model");
         need(!rule.scorer.empty(), "scorer", "action \"learned\" needs the scorer file from orch tune");
+        break;
+    case RuleAction::bandit:
+        need(!rule.models.empty(), "models", "action \"bandit\" needs the models it learns among");
+        if (rule.models.size() == 1) {
+            problems.add(r.where("models"), r.key_path("models"),
+                         "a bandit learns among two or more models");
+        }
         break;
     }
     if (t.get("models") != nullptr && rule.models.empty() && rule.action != RuleAction::fixed &&

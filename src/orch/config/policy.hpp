@@ -41,7 +41,7 @@ struct CascadeCheck {
     std::string describe() const; // "regex {"pattern":"…"}" or "confidence ≥ 0.7"
 };
 
-enum class RuleAction { fixed, fallback, cascade, split, cheapest, privacy, learned };
+enum class RuleAction { fixed, fallback, cascade, split, cheapest, privacy, learned, bandit };
 
 std::string to_string(RuleAction action);
 struct Policy;
@@ -53,7 +53,7 @@ struct PolicyRule {
     RuleCondition when;
     RuleAction action = RuleAction::fallback;
     std::string model;                                 // fixed
-    std::vector<std::string> models;                   // fallback, cascade, cheapest, privacy
+    std::vector<std::string> models; // fallback, cascade, cheapest, privacy, learned
     std::vector<std::pair<std::string, double>> split; // split: model → weight, as written
     std::vector<std::string> fallback;                 // fixed, split: tried after the first
     std::optional<CascadeCheck> check;                 // cascade
@@ -63,7 +63,10 @@ struct PolicyRule {
     std::string weak;                                  // learned: the cheap model
     std::string strong;                                // learned: where high scores go
     double threshold = 0;                              // learned: score above it → strong
-    std::string scorer;                                // learned: scorer file (from orch tune)
+    std::string scorer;                                // learned: scorer or router file
+    double lambda = 0; // learned over models, bandit: quality given up per USD a call
+    double epsilon = 0.1;      // bandit: share of requests sent to a model drawn at random
+    std::uint64_t seed = 0;    // bandit: the draws are a hash of the request key and this
     Location where;
 };
 

@@ -45,19 +45,6 @@ std::vector<double> task_type_scores(const TrainingSet& set, const std::vector<s
     return scores;
 }
 
-std::vector<std::size_t> complement(std::size_t n, const std::vector<std::size_t>& rows) {
-    std::vector<bool> in(n, false);
-    for (std::size_t i : rows) {
-        in[i] = true;
-    }
-    std::vector<std::size_t> out;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!in[i]) {
-            out.push_back(i);
-        }
-    }
-    return out;
-}
 
 nlohmann::json number_or_null(double v) {
     return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
@@ -87,6 +74,20 @@ template <class Get> double mean_of(const Evaluation& e, Get get) {
 }
 
 } // namespace
+
+std::vector<std::size_t> complement(std::size_t n, const std::vector<std::size_t>& rows) {
+    std::vector<bool> in(n, false);
+    for (std::size_t i : rows) {
+        in[i] = true;
+    }
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!in[i]) {
+            out.push_back(i);
+        }
+    }
+    return out;
+}
 
 std::vector<std::size_t> holdout_rows(std::size_t n, double holdout, std::uint64_t seed) {
     std::vector<std::size_t> order(n);

@@ -54,6 +54,8 @@ struct Evaluation {
 // The held-out rows for one seed: a shuffled pick of round(holdout * n) of 0..n-1 (sorted);
 // the rest is for training.
 std::vector<std::size_t> holdout_rows(std::size_t n, double holdout, std::uint64_t seed);
+// 0..n-1 without `rows` (sorted).
+std::vector<std::size_t> complement(std::size_t n, const std::vector<std::size_t>& rows);
 
 // Throws orch::Error(config) when there are too few prompts to split.
 Evaluation evaluate_routers(const RunTable& table, const EvaluateOptions& options);

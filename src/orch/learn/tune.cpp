@@ -69,6 +69,8 @@ std::vector<FixedRule> fixed_rules(const RunTable& table, double target, std::in
     return rules;
 }
 
+} // namespace
+
 std::string toml_string(std::string_view s) {
     std::string out = "\"";
     for (char c : s) {
@@ -109,7 +111,6 @@ std::string toml_float(double v) {
     return s;
 }
 
-} // namespace
 
 ThresholdChoice choose_threshold(const TrainingSet& set, const std::vector<std::size_t>& rows,
                                  const TrainOptions& options, const ThresholdCriterion& criterion,
@@ -318,13 +319,17 @@ std::string write_policy(const TunedPolicy& p, const std::string& policy_path) {
         fs::create_directories(policy.parent_path(), ec);
     }
     p.scorer->save(scorer.string());
+    write_policy_text(policy_path, policy_toml(p, scorer.filename().string()));
+    return scorer.string();
+}
+
+void write_policy_text(const std::string& policy_path, const std::string& text) {
     std::ofstream out(policy_path, std::ios::binary | std::ios::trunc);
-    out << policy_toml(p, scorer.filename().string());
+    out << text;
     if (!out) {
         throw Error(ErrorKind::config,
                     fmt::format("{}: cannot write the policy file", policy_path));
     }
-    return scorer.string();
 }
 
 } // namespace orch::learn

@@ -98,5 +98,11 @@ std::string write_policy(const TunedPolicy& policy, const std::string& policy_pa
 
 // The policy file's text, given the scorer path to write into it.
 std::string policy_toml(const TunedPolicy& policy, const std::string& scorer_ref);
+// Writes a policy file; throws orch::Error(config) when it cannot.
+void write_policy_text(const std::string& policy_path, const std::string& text);
+// TOML values for the policy files orch tune writes: a quoted string, and a float that never
+// reads back as an integer.
+std::string toml_string(std::string_view s);
+std::string toml_float(double v);
 
 } // namespace orch::learn

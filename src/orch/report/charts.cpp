@@ -58,6 +58,34 @@ std::string tick_money(double usd) {
     return fmt::format("${:.{}f}", usd, std::max(decimals, 1));
 }
 
+// The two axes of a plot and their labels (y rotated, at the left edge).
+std::string axes(double left, double top, double plot_w, double plot_h, double height,
+                 const std::string& x_label, const std::string& y_label) {
+    std::string s = line(left, top + plot_h, left + plot_w, top + plot_h, "class=\"axis\"");
+    s += line(left, top, left, top + plot_h, "class=\"axis\"");
+    s += text(left + plot_w / 2, height - 12, x_label, "text-anchor=\"middle\" class=\"axis-label\"");
+    s += text(16, top + plot_h / 2, y_label,
+              fmt::format("text-anchor=\"middle\" class=\"axis-label\" transform=\"rotate(-90 16 {})\"",
+                          num(top + plot_h / 2)));
+    return s;
+}
+
+// A series drawn as a path, and its row in the legend at (lx, ly).
+std::string series_with_legend(const std::string& path, const std::string& color,
+                               const std::string& dash, double lx, double ly,
+                               const std::string& label) {
+    std::string d = dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", dash);
+    std::string s =
+        fmt::format("<path d=\"{}\" stroke=\"{}\" class=\"curve\"{}/>\n", path, color, d);
+    s += fmt::format(
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" class=\"curve\"{}/>\n",
+        num(lx), num(ly - 4), num(lx + 26), num(ly - 4), color, d);
+    s += text(lx + 32, ly, label, "class=\"legend\"");
+    return s;
+}
+
+constexpr const char* k_dashes[] = {"", "6 4", "2 3", "10 3 2 3"};
+
 struct Box {
     double x0, y0, x1, y1;
     bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
@@ -457,15 +485,8 @@ std::string pgr_curve_chart(const Curve& curve) {
         s += text(x_of(share), top + plot_h + 18, fmt::format("{:.0f}%", share * 100),
                   "text-anchor=\"middle\" class=\"tick\"");
     }
-    s += line(left, top + plot_h, left + plot_w, top + plot_h, "class=\"axis\"");
-    s += line(left, top, left, top + plot_h, "class=\"axis\"");
-    s += text(left + plot_w / 2, height - 12, "share of calls to the strong model",
-              "text-anchor=\"middle\" class=\"axis-label\"");
-    s += text(
-        16, top + plot_h / 2, "performance gap recovered (PGR)",
-        fmt::format("text-anchor=\"middle\" class=\"axis-label\" transform=\"rotate(-90 16 {})\"",
-                    num(top + plot_h / 2)));
-    const char* dashes[] = {"", "6 4", "2 3", "10 3 2 3"};
+    s += axes(left, top, plot_w, plot_h, height, "share of calls to the strong model",
+              "performance gap recovered (PGR)");
     for (std::size_t i = 0; i < curve.series.size(); ++i) {
         const auto& [name, values] = curve.series[i];
         std::size_t n = std::min(values.size(), curve.share.size());
@@ -486,16 +507,86 @@ std::string pgr_curve_chart(const Curve& curve) {
                             : name == "random" ? "#8c959f"
                             : name == "oracle" ? "#59a14f"
                                                : series_color(i + 3);
-        std::string dash = dashes[i % 4];
-        s += fmt::format("<path d=\"{}\" stroke=\"{}\" class=\"curve\"{}/>\n", path, color,
-                         dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", dash));
-        double ly = top + 14 + 22 * static_cast<double>(i);
-        double lx = left + plot_w + 16;
-        s += fmt::format(
-            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" class=\"curve\"{}/>\n",
-            num(lx), num(ly - 4), num(lx + 26), num(ly - 4), color,
-            dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", dash));
-        s += text(lx + 32, ly, fmt::format("{} (APGR {:.2f})", name, area), "class=\"legend\"");
+        s += series_with_legend(path, color, k_dashes[i % 4], left + plot_w + 16,
+                                top + 14 + 22 * static_cast<double>(i),
+                                fmt::format("{} (APGR {:.2f})", name, area));
+    }
+    s += "</svg>\n";
+    return s;
+}
+
+std::string cost_quality_chart(const CostQualityCurve& curve) {
+    const double width = 600;
+    const double height = 400;
+    const double left = 64;
+    const double right = 150;
+    const double top = 20;
+    const double bottom = 56;
+    const double plot_w = width - left - right;
+    const double plot_h = height - top - bottom;
+    double x_hi = 0, y_lo = 1, y_hi = 0;
+    auto see = [&](double c, double q) {
+        if (std::isfinite(c) && std::isfinite(q)) {
+            x_hi = std::max(x_hi, c);
+            y_lo = std::min(y_lo, q);
+            y_hi = std::max(y_hi, q);
+        }
+    };
+    for (const auto& m : curve.models) {
+        see(m.cost, m.quality);
+    }
+    for (const auto& [name, points] : curve.series) {
+        for (const auto& [c, q] : points) {
+            see(c, q);
+        }
+    }
+    if (!(x_hi > 0)) {
+        x_hi = 1;
+    }
+    if (!(y_hi > y_lo)) {
+        y_lo = std::max(0.0, y_hi - 0.1);
+        y_hi = y_lo + 0.1;
+    }
+    double xstep = nice_step(x_hi, 5);
+    x_hi = std::ceil(x_hi / xstep) * xstep;
+    double ystep = nice_step(y_hi - y_lo, 5);
+    y_lo = std::floor(y_lo / ystep) * ystep;
+    y_hi = std::ceil(y_hi / ystep) * ystep;
+    auto x_of = [&](double c) { return left + std::clamp(c / x_hi, 0.0, 1.0) * plot_w; };
+    auto y_of = [&](double q) { return top + (y_hi - q) / (y_hi - y_lo) * plot_h; };
+
+    std::string s = svg_open(width, height, "Quality against cost per task, routers and models");
+    for (double v = y_lo; v <= y_hi + 1e-9; v += ystep) {
+        s += line(left, y_of(v), left + plot_w, y_of(v), "class=\"grid\"");
+        s += text(left - 8, y_of(v) + 4, fmt::format("{:.2f}", v),
+                  "text-anchor=\"end\" class=\"tick\"");
+    }
+    for (double c = 0; c <= x_hi + 1e-12; c += xstep) {
+        s += line(x_of(c), top, x_of(c), top + plot_h, "class=\"grid\"");
+        s += text(x_of(c), top + plot_h + 18, c == 0 ? "$0" : tick_money(c),
+                  "text-anchor=\"middle\" class=\"tick\"");
+    }
+    s += axes(left, top, plot_w, plot_h, height, "mean cost per task", "mean quality");
+    for (std::size_t i = 0; i < curve.series.size(); ++i) {
+        const auto& [name, points] = curve.series[i];
+        std::vector<std::pair<double, double>> sorted = points;
+        std::sort(sorted.begin(), sorted.end());
+        std::string path;
+        for (const auto& [c, q] : sorted) {
+            if (std::isfinite(c) && std::isfinite(q)) {
+                path += fmt::format("{}{},{}", path.empty() ? "M" : " L", num(x_of(c)), num(y_of(q)));
+            }
+        }
+        std::string color = name == "learned"  ? "#4e79a7"
+                            : name == "oracle" ? "#59a14f"
+                                               : series_color(i + 1);
+        s += series_with_legend(path, color, k_dashes[i % 4], left + plot_w + 16,
+                                top + 14 + 22 * static_cast<double>(i), name);
+    }
+    for (const auto& m : curve.models) {
+        s += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"#333\"/>\n",
+                         num(x_of(m.cost)), num(y_of(m.quality)));
+        s += text(x_of(m.cost) + 7, y_of(m.quality) - 7, m.name, "class=\"tick\"");
     }
     s += "</svg>\n";
     return s;

@@ -55,13 +55,28 @@ struct TimelineBar {
 // parallel branches show as bars that overlap in time.
 std::string workflow_timeline(const std::string& title, const std::vector<TimelineBar>& bars);
 
+// Routers across many models on the quality-cost plane (`orch tune --evaluate --curve`).
+struct CostQualityCurve {
+    struct Model {
+        std::string name;
+        double cost = 0; // mean USD per task
+        double quality = 0;
+    };
+    std::vector<Model> models; // drawn as points
+    // Named series of (cost, quality) points, one per λ: "learned", "per_type", "oracle".
+    std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>> series;
+};
+
 struct Curve {
-    std::vector<double> share; // share of calls to the strong model, 0..1
+    std::vector<double> share; // share of calls to the strong model, 0..1 (two models)
     // Named series of PGR values, one per share: "learned", "random", "oracle", … in order.
     std::vector<std::pair<std::string, std::vector<double>>> series;
+    std::optional<CostQualityCurve> cost_quality;
 };
 // Performance gap recovered against the strong-call share, one line per series with its
 // area under the curve (APGR) in the legend.
 std::string pgr_curve_chart(const Curve& curve);
+// Mean quality against mean cost per task: each router's curve over λ, each model a point.
+std::string cost_quality_chart(const CostQualityCurve& curve);
 
 } // namespace orch::report

@@ -339,6 +339,53 @@ void run_section(const Leaderboard& board, const ColorMap& colors, std::ostream&
 
 } // namespace
 
+namespace {
+
+// "cost_quality": {"models": [{"model", "cost", "quality"}], "learned": [[cost, quality]…], …}
+CostQualityCurve read_cost_quality(const nlohmann::ordered_json& j, const std::string& path) {
+    auto fail = [&](const std::string& what) {
+        throw Error(ErrorKind::config, fmt::format("{}: cost_quality.{}", path, what));
+    };
+    if (!j.is_object()) {
+        fail("(itself): expected an object with models and series of [cost, quality] points");
+    }
+    CostQualityCurve c;
+    if (auto it = j.find("models"); it != j.end()) {
+        if (!it->is_array()) {
+            fail("models: expected an array of {model, cost, quality}");
+        }
+        for (std::size_t i = 0; i < it->size(); ++i) {
+            const auto& m = (*it)[i];
+            if (!m.is_object() || !m.contains("model") || !m["model"].is_string() ||
+                !m.contains("cost") || !m["cost"].is_number() || !m.contains("quality") ||
+                !m["quality"].is_number()) {
+                fail(fmt::format("models[{}]: expected {{model, cost, quality}}", i));
+            }
+            c.models.push_back({m["model"].get<std::string>(), m["cost"].get<double>(),
+                                m["quality"].get<double>()});
+        }
+    }
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it.key() == "models") {
+            continue;
+        }
+        std::vector<std::pair<double, double>> points;
+        if (!it.value().is_array()) {
+            fail(it.key() + ": expected an array of [cost, quality] points");
+        }
+        for (const auto& p : it.value()) {
+            if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number()) {
+                fail(it.key() + ": expected an array of [cost, quality] points");
+            }
+            points.emplace_back(p[0].get<double>(), p[1].get<double>());
+        }
+        c.series.emplace_back(it.key(), std::move(points));
+    }
+    return c;
+}
+
+} // namespace
+
 Curve load_curve_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -351,14 +398,26 @@ Curve load_curve_file(const std::string& path) {
         return v.is_array() &&
                std::all_of(v.begin(), v.end(), [](const auto& x) { return x.is_number(); });
     };
-    if (j.is_discarded() || !j.is_object() || !j.contains("share") || !numbers(j["share"])) {
+    bool has_cq = !j.is_discarded() && j.is_object() && j.contains("cost_quality");
+    if (j.is_discarded() || !j.is_object() ||
+        (!has_cq && (!j.contains("share") || !numbers(j["share"])))) {
         throw Error(
             ErrorKind::config,
             fmt::format("{}: expected a JSON object with \"share\": [numbers] and series such as "
-                        "\"learned\", \"random\", \"oracle\" (as written by orch tune)",
+                        "\"learned\", \"random\", \"oracle\", or \"cost_quality\" (as written "
+                        "by orch tune)",
                         path));
     }
     Curve curve;
+    if (has_cq) {
+        curve.cost_quality = read_cost_quality(j["cost_quality"], path);
+    }
+    if (!j.contains("share")) {
+        return curve;
+    }
+    if (!numbers(j["share"])) {
+        throw Error(ErrorKind::config, fmt::format("{}: share: expected an array of numbers", path));
+    }
     curve.share = j["share"].get<std::vector<double>>();
     std::vector<std::string> order = {"learned", "random", "oracle"};
     // Other arrays of numbers as long as "share" are series too; anything else is metadata.
@@ -378,7 +437,7 @@ Curve load_curve_file(const std::string& path) {
         }
         curve.series.emplace_back(name, j[name].get<std::vector<double>>());
     }
-    if (curve.series.empty()) {
+    if (curve.series.empty() && !curve.cost_quality) {
         throw Error(ErrorKind::config,
                     fmt::format("{}: no series besides \"share\" to draw", path));
     }
@@ -430,18 +489,27 @@ void print_html(const std::vector<Leaderboard>& boards, const HtmlOptions& optio
         run_section(b, colors, out);
     }
     if (options.curve) {
+        std::string from = options.curve_source.empty()
+                               ? ""
+                               : " From <code>" + h(options.curve_source) + "</code>.";
         out << "<section class=\"curve\" id=\"curve\">\n<h2>Routing curve</h2>\n<div "
-               "class=\"charts\"><figure>\n"
-            << pgr_curve_chart(*options.curve);
-        out << "<figcaption>Performance gap recovered (PGR: 0 = the weak model's quality, 1 = the "
-               "strong "
-               "model's) against the share of calls sent to the strong model. APGR is the area "
-               "under each "
-               "curve."
-            << (options.curve_source.empty()
-                    ? ""
-                    : " From <code>" + h(options.curve_source) + "</code>.")
-            << "</figcaption>\n</figure></div>\n</section>\n";
+               "class=\"charts\">";
+        if (!options.curve->series.empty()) {
+            out << "<figure>\n" << pgr_curve_chart(*options.curve);
+            out << "<figcaption>Performance gap recovered (PGR: 0 = the weak model's quality, 1 = "
+                   "the strong model's) against the share of calls sent to the strong model. "
+                   "APGR is the area under each curve."
+                << from << "</figcaption>\n</figure>";
+        }
+        if (options.curve->cost_quality) {
+            out << "<figure>\n" << cost_quality_chart(*options.curve->cost_quality);
+            out << "<figcaption>Held-out mean quality against mean cost per task as lambda moves "
+                   "from quality first to cost first, for the learned router, the best fixed "
+                   "model per task type and the oracle; each single model is a point. Random "
+                   "mixes of two models reach the segment between their points."
+                << from << "</figcaption>\n</figure>";
+        }
+        out << "</div>\n</section>\n";
     }
     for (const auto& b : boards) {
         results_table(b, options, out);

@@ -1,4 +1,6 @@
+#include <orch/core/error.hpp>
 #include <orch/eval/heuristic.hpp>
+#include <orch/learn/router.hpp>
 #include <orch/learn/scorer.hpp>
 #include <orch/route/policy_engine.hpp>
 #include <orch/util/hash.hpp>
@@ -185,14 +187,14 @@ std::string f_text_of(const RouteInput& in) {
     return text;
 }
 
-// Scorer files are read once per process: a policy routes many requests.
-const learn::Scorer& cached_scorer(const std::string& path) {
+// Scorer and router files are read once per process: a policy routes many requests.
+template <class Model> const Model& cached_model(const std::string& path) {
     static std::mutex mutex;
-    static std::map<std::string, std::unique_ptr<learn::Scorer>> scorers;
+    static std::map<std::string, std::unique_ptr<Model>> models;
     std::lock_guard lock(mutex);
-    auto it = scorers.find(path);
-    if (it == scorers.end()) {
-        it = scorers.emplace(path, std::make_unique<learn::Scorer>(learn::Scorer::load(path))).first;
+    auto it = models.find(path);
+    if (it == models.end()) {
+        it = models.emplace(path, std::make_unique<Model>(Model::load(path))).first;
     }
     return *it->second;
 }
@@ -201,7 +203,8 @@ const learn::Scorer& cached_scorer(const std::string& path) {
 std::vector<std::string> planned_models(const config::PolicyRule& rule, const RouteInput& in,
                                         Decision& d, const config::ProvidersConfig& providers,
                                         const config::Policy& policy,
-                                        const QualitySource& quality) {
+                                        const QualitySource& quality,
+                                        const BanditSource& bandit) {
     std::vector<std::string> out;
     auto add = [&](const std::string& m) {
         if (!m.empty() && std::find(out.begin(), out.end(), m) == out.end()) {
@@ -219,6 +222,12 @@ std::vector<std::string> planned_models(const config::PolicyRule& rule, const Ro
         std::string pick = split_pick(rule, in.request_key);
         d.note = fmt::format("split picked {} for request key \"{}\"", pick,
                              util::truncate(in.request_key, 40));
+        double total = 0, mine = 0;
+        for (const auto& [model, weight] : rule.split) {
+            total += weight;
+            mine += model == pick ? weight : 0;
+        }
+        d.propensity = total > 0 ? mine / total : 1;
         add(pick);
         for (const auto& m : rule.fallback) {
             add(m);
@@ -296,9 +305,111 @@ std::vector<std::string> planned_models(const config::PolicyRule& rule, const Ro
         add(rule.models.back());
         break;
     }
+    case config::RuleAction::bandit: {
+        std::vector<store::BanditArm> arms =
+            bandit ? bandit(policy.name, rule.name, in.task_type) : std::vector<store::BanditArm>{};
+        std::vector<double> q, c;
+        for (const auto& name : rule.models) {
+            const store::BanditArm* arm = nullptr;
+            for (const auto& a : arms) {
+                if (a.model == name) {
+                    arm = &a;
+                }
+            }
+            // Optimistic for what is untried (one imagined success), so each model gets tried.
+            double n = arm != nullptr ? arm->n : 0;
+            q.push_back(((arm != nullptr ? arm->reward_sum : 0) + 1) / (n + 1));
+            const auto* m = providers.find_model(name);
+            double priced = m != nullptr ? estimate_cost_usd(*m, d.input_tokens, in.params) : 0;
+            c.push_back(n > 0 ? arm->cost_sum / n : priced);
+        }
+        std::size_t greedy = learn::best_choice(q, c, rule.lambda);
+        // The draws: a stable hash of the request (its key, else its text) and the rule's seed.
+        std::string key = in.request_key.empty() ? in.task_type + "\n" + f_text_of(in) : in.request_key;
+        std::uint64_t h = util::hash64(key, util::hash64(rule.name, rule.seed));
+        double u = static_cast<double>(h >> 11) * 0x1.0p-53;
+        auto n = static_cast<double>(rule.models.size());
+        std::size_t pick = greedy;
+        bool explore = u < rule.epsilon;
+        if (explore) {
+            pick = static_cast<std::size_t>(util::mix64(h) % rule.models.size());
+        }
+        d.propensity = (pick == greedy ? 1 - rule.epsilon : 0) + rule.epsilon / n;
+        d.online = true;
+        d.note = fmt::format("bandit {} {} (greedy: {}, mean reward {:.3f} over {} observations; "
+                             "chosen with probability {:.3f})",
+                             explore ? "explored" : "exploited", rule.models[pick],
+                             rule.models[greedy], q[greedy],
+                             [&] {
+                                 for (const auto& a : arms) {
+                                     if (a.model == rule.models[greedy]) {
+                                         return a.n;
+                                     }
+                                 }
+                                 return 0.0;
+                             }(),
+                             d.propensity);
+        add(rule.models[pick]);
+        // The others by their estimates, as fallbacks.
+        std::vector<std::size_t> rest;
+        for (std::size_t i = 0; i < rule.models.size(); ++i) {
+            if (i != pick) {
+                rest.push_back(i);
+            }
+        }
+        std::stable_sort(rest.begin(), rest.end(), [&](std::size_t a, std::size_t b) {
+            return q[a] - rule.lambda * c[a] > q[b] - rule.lambda * c[b];
+        });
+        for (std::size_t i : rest) {
+            add(rule.models[i]);
+        }
+        break;
+    }
     case config::RuleAction::learned: {
+        if (!rule.models.empty()) {
+            // Many models: the highest estimated quality − λ · cost first, the rest as fallbacks.
+            const auto& router = cached_model<learn::QualityRouter>(rule.scorer);
+            std::vector<double> q = router.quality(f_text_of(in), in.task_type);
+            std::vector<double> c = router.costs(in.task_type);
+            std::vector<std::size_t> order;
+            for (const auto& name : rule.models) {
+                const auto& known = router.models();
+                auto it = std::find(known.begin(), known.end(), name);
+                if (it == known.end()) {
+                    throw Error(ErrorKind::config,
+                                fmt::format("{}: the router does not know \"{}\" (it was learned "
+                                            "for {})",
+                                            rule.scorer, name, util::join(known, ", ")));
+                }
+                order.push_back(static_cast<std::size_t>(it - known.begin()));
+            }
+            std::vector<double> rq, rc;
+            for (std::size_t k : order) {
+                rq.push_back(q[k]);
+                rc.push_back(c[k]);
+            }
+            std::vector<std::size_t> left(order.size());
+            for (std::size_t i = 0; i < left.size(); ++i) {
+                left[i] = i;
+            }
+            std::string scores;
+            while (!left.empty()) {
+                std::vector<double> lq, lc;
+                for (std::size_t i : left) {
+                    lq.push_back(rq[i]);
+                    lc.push_back(rc[i]);
+                }
+                std::size_t pick = left[learn::best_choice(lq, lc, rule.lambda)];
+                add(rule.models[pick]);
+                scores += fmt::format("{}{} {:.3f} - {:.4g} x ${:.6f}", scores.empty() ? "" : "; ",
+                                      rule.models[pick], rq[pick], rule.lambda, rc[pick]);
+                left.erase(std::find(left.begin(), left.end(), pick));
+            }
+            d.note = fmt::format("learned quality - lambda x cost: {}", scores);
+            break;
+        }
         // The scorer estimates how much this request gains from the strong model.
-        const learn::Scorer& scorer = cached_scorer(rule.scorer);
+        const auto& scorer = cached_model<learn::Scorer>(rule.scorer);
         double score = scorer.score(f_text_of(in), in.task_type);
         bool strong = score > rule.threshold;
         d.note = fmt::format("learned score {:.4f} {} threshold {:.4f}: {}", score, strong ? ">" : "<=",
@@ -314,7 +425,8 @@ std::vector<std::string> planned_models(const config::PolicyRule& rule, const Ro
 } // namespace
 
 Decision explain(const config::ProvidersConfig& providers, const config::Policy& policy,
-                 const RouteInput& in, const QualitySource& quality) {
+                 const RouteInput& in, const QualitySource& quality,
+                 const BanditSource& bandit) {
     Decision d;
     d.policy = policy.name;
     d.sensitive_flag = in.sensitive_flag;
@@ -365,7 +477,7 @@ Decision explain(const config::ProvidersConfig& providers, const config::Policy&
     bool redact = rule.action == config::RuleAction::privacy && rule.redact;
     std::string sensitive_why = f.detected ? "the input contains " + util::join(f.kinds, ", ")
                                            : "the input is flagged sensitive";
-    for (const auto& name : planned_models(rule, in, d, providers, policy, quality)) {
+    for (const auto& name : planned_models(rule, in, d, providers, policy, quality, bandit)) {
         const config::ModelConfig* m = providers.find_model(name);
         if (m == nullptr) {
             d.excluded.push_back({name, Exclusion::context, "not in [models]"});
@@ -463,6 +575,7 @@ nlohmann::json to_json(const Decision& d) {
                 {"rule", d.rule ? json(d.rule->name) : json(nullptr)},
                 {"action", d.rule ? json(config::to_string(d.rule->action)) : json(nullptr)},
                 {"input_tokens", d.input_tokens},
+                {"propensity", d.propensity},
                 {"sensitive", d.sensitive},
                 {"sensitive_flag", d.sensitive_flag},
                 {"sensitive_kinds", d.sensitive_kinds},

@@ -45,6 +45,9 @@ struct RouteInput {
 
 // Recorded quality per (model, task type), fetched lazily (e.g. Store::quality_stats).
 using QualitySource = std::function<std::vector<store::QualityStat>()>;
+// A learning rule's evidence so far for (policy, rule, task type), one arm per model seen.
+using BanditSource = std::function<std::vector<store::BanditArm>(
+    const std::string& policy, const std::string& rule, const std::string& task_type)>;
 
 struct ConditionResult {
     std::string condition; // type | tags | sensitive | min_input_tokens | max_input_tokens | regex
@@ -112,14 +115,20 @@ struct Decision {
     std::vector<QualityCandidate> candidates; // `cheapest` only
     Refusal refusal = Refusal::none;
     std::string refusal_reason;
+    // The probability with which the first model of the chain was chosen: 1 unless the rule
+    // draws (a split's weight share; a bandit's greedy or exploring draw).
+    double propensity = 1;
+    bool online = false; // a bandit: the reward of this request teaches the rule
 
     bool refused() const { return refusal != Refusal::none; }
 };
 
 // Decides how `policy` routes `input`. Pure: no model call, no I/O except through `quality`
-// (called at most once, only for a matching `cheapest` rule; empty = no evidence).
+// (called at most once, only for a matching `cheapest` rule; empty = no evidence) and
+// `bandit` (only for a matching `bandit` rule; empty = nothing learned yet).
 Decision explain(const config::ProvidersConfig& providers, const config::Policy& policy,
-                 const RouteInput& input, const QualitySource& quality = {});
+                 const RouteInput& input, const QualitySource& quality = {},
+                 const BanditSource& bandit = {});
 
 nlohmann::json to_json(const Decision& decision);
 // Human-readable, several lines, ending with a newline.

@@ -151,7 +151,7 @@ double Router::now() const {
 }
 
 Decision Router::explain(const config::Policy& policy, const RouteInput& input) {
-    return route::explain(m_providers, policy, input, m_quality);
+    return route::explain(m_providers, policy, input, m_quality, m_options.bandit);
 }
 
 std::shared_ptr<const AnswerCheck> Router::check_for(const config::CascadeCheck& spec,
@@ -189,6 +189,8 @@ void Router::start(const config::Policy& policy, RouteInput input,
     const Decision& d = call->decision;
     RouteResult& r = call->result;
     r.rule = d.rule ? d.rule->name : "";
+    r.propensity = d.propensity;
+    r.online = d.online;
     for (const auto& x : d.excluded) {
         r.chain.push_back(step(x.model, "skipped", x.reason));
     }
@@ -457,6 +459,17 @@ store::RouteLogEntry make_log_entry(const std::string& request_id, const std::st
     e.latency_ms = result.total_latency_ms;
     e.outcome = result.outcome_label();
     e.error = result.error_message();
+    if (!result.rule.empty()) {
+        e.propensity = result.propensity;
+    }
+    e.online = result.online;
+    if (e.online) {
+        for (const auto& m : input.messages) {
+            if (m.role == "user") {
+                e.prompt += (e.prompt.empty() ? "" : "\n") + m.content;
+            }
+        }
+    }
     return e;
 }
 

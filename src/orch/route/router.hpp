@@ -41,6 +41,7 @@ struct RouterOptions {
     int breaker_threshold = 3;      // failures in a row before a model cools down
     double cooldown_ms = 30000;     // how long it is skipped
     std::function<double()> now_ms; // monotonic clock; default util::monotonic_ms
+    BanditSource bandit;            // what `bandit` rules have learned (empty: nothing yet)
 };
 
 struct RouteResult {
@@ -57,6 +58,8 @@ struct RouteResult {
     bool refused_by_policy = false;
     Refusal refusal = Refusal::none; // privacy | budget | no_rule | no_model when refused
     std::string refusal_reason;
+    double propensity = 1; // the probability with which the first model was chosen
+    bool online = false;   // a bandit rule chose it: its reward should teach the rule
 
     // ok | error | refused | budget (as the route log records it)
     std::string outcome_label() const;

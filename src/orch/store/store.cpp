@@ -215,6 +215,26 @@ CREATE TABLE token_calibration (
     updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
 );
 )sql",
+    // 6: routing that learns online: each routed request's propensity (the probability with
+    // which its model was chosen), and for rules that learn, the prompt and the reward; the
+    // bandit's evidence per policy, rule, task type and model
+    R"sql(
+ALTER TABLE route_log ADD COLUMN propensity REAL;
+ALTER TABLE route_log ADD COLUMN online INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE route_log ADD COLUMN prompt TEXT;
+ALTER TABLE route_log ADD COLUMN reward REAL;
+CREATE TABLE bandit_state (
+    policy      TEXT NOT NULL,
+    rule        TEXT NOT NULL,
+    task_type   TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    n           REAL NOT NULL,
+    reward_sum  REAL NOT NULL,
+    cost_sum    REAL NOT NULL,
+    updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+    PRIMARY KEY (policy, rule, task_type, model)
+);
+)sql",
 };
 
 // Binds a value, or leaves the parameter NULL when there is none.
@@ -619,8 +639,9 @@ std::vector<ResultRow> Store::results_by_id(const std::vector<std::int64_t>& ids
 void Store::log_route(const RouteLogEntry& e) {
     SQLite::Statement st(m_impl->db,
                          "INSERT OR REPLACE INTO route_log (request_id, at, policy, rule, task_type, chain, "
-                         "model, input_tokens, output_tokens, cost_usd, latency_ms, outcome, error) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                         "model, input_tokens, output_tokens, cost_usd, latency_ms, outcome, error, "
+                         "propensity, online, prompt, reward) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     st.bind(1, e.request_id);
     st.bind(2, e.at);
     st.bind(3, e.policy);
@@ -634,17 +655,23 @@ void Store::log_route(const RouteLogEntry& e) {
     st.bind(11, e.latency_ms);
     st.bind(12, e.outcome);
     st.bind(13, e.error);
+    bind_or_null(st, 14, e.propensity);
+    st.bind(15, e.online ? 1 : 0);
+    if (e.online) {
+        st.bind(16, e.prompt);
+    }
+    bind_or_null(st, 17, e.reward);
     st.exec();
 }
 
-std::optional<RouteLogEntry> Store::route_entry(const std::string& request_id) {
-    SQLite::Statement st(m_impl->db,
-                         "SELECT request_id, at, policy, rule, task_type, chain, model, input_tokens, "
-                         "output_tokens, cost_usd, latency_ms, outcome, error FROM route_log WHERE request_id = ?");
-    st.bind(1, request_id);
-    if (!st.executeStep()) {
-        return std::nullopt;
-    }
+namespace {
+
+constexpr const char* k_route_columns =
+    "request_id, at, policy, rule, task_type, chain, model, input_tokens, output_tokens, "
+    "cost_usd, latency_ms, outcome, error, propensity, online, prompt, reward, "
+    "(SELECT avg(score) FROM feedback f WHERE f.request_id = route_log.request_id)";
+
+RouteLogEntry read_route_entry(SQLite::Statement& st) {
     RouteLogEntry e;
     e.request_id = st.getColumn(0).getString();
     e.at = st.getColumn(1).getString();
@@ -659,7 +686,85 @@ std::optional<RouteLogEntry> Store::route_entry(const std::string& request_id) {
     e.latency_ms = st.getColumn(10).getDouble();
     e.outcome = st.getColumn(11).getString();
     e.error = st.getColumn(12).getString();
+    if (!st.getColumn(13).isNull()) {
+        e.propensity = st.getColumn(13).getDouble();
+    }
+    e.online = st.getColumn(14).getInt() != 0;
+    e.prompt = st.getColumn(15).getString();
+    if (!st.getColumn(16).isNull()) {
+        e.reward = st.getColumn(16).getDouble();
+    }
+    if (!st.getColumn(17).isNull()) {
+        e.feedback = st.getColumn(17).getDouble();
+    }
     return e;
+}
+
+} // namespace
+
+std::optional<RouteLogEntry> Store::route_entry(const std::string& request_id) {
+    SQLite::Statement st(m_impl->db, fmt::format("SELECT {} FROM route_log WHERE request_id = ?",
+                                                 k_route_columns));
+    st.bind(1, request_id);
+    if (!st.executeStep()) {
+        return std::nullopt;
+    }
+    return read_route_entry(st);
+}
+
+std::vector<RouteLogEntry> Store::logged_decisions(const std::string& policy) {
+    SQLite::Statement st(
+        m_impl->db,
+        fmt::format("SELECT {} FROM route_log WHERE online = 1 AND propensity > 0 AND "
+                    "(? = '' OR policy = ?) ORDER BY at, request_id",
+                    k_route_columns));
+    st.bind(1, policy);
+    st.bind(2, policy);
+    std::vector<RouteLogEntry> out;
+    while (st.executeStep()) {
+        out.push_back(read_route_entry(st));
+    }
+    return out;
+}
+
+void Store::add_bandit_observations(const std::vector<BanditArm>& arms) {
+    if (arms.empty()) {
+        return;
+    }
+    SQLite::Transaction tx(m_impl->db);
+    SQLite::Statement st(
+        m_impl->db,
+        "INSERT INTO bandit_state (policy, rule, task_type, model, n, reward_sum, cost_sum) "
+        "VALUES (?,?,?,?,?,?,?) ON CONFLICT (policy, rule, task_type, model) DO UPDATE SET "
+        "n = n + excluded.n, reward_sum = reward_sum + excluded.reward_sum, "
+        "cost_sum = cost_sum + excluded.cost_sum, "
+        "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')");
+    for (const auto& a : arms) {
+        st.reset();
+        st.bind(1, a.policy);
+        st.bind(2, a.rule);
+        st.bind(3, a.task_type);
+        st.bind(4, a.model);
+        st.bind(5, a.n);
+        st.bind(6, a.reward_sum);
+        st.bind(7, a.cost_sum);
+        st.exec();
+    }
+    tx.commit();
+}
+
+std::vector<BanditArm> Store::bandit_state() {
+    SQLite::Statement st(m_impl->db,
+                         "SELECT policy, rule, task_type, model, n, reward_sum, cost_sum FROM "
+                         "bandit_state ORDER BY policy, rule, task_type, model");
+    std::vector<BanditArm> out;
+    while (st.executeStep()) {
+        out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
+                       st.getColumn(2).getString(), st.getColumn(3).getString(),
+                       st.getColumn(4).getDouble(), st.getColumn(5).getDouble(),
+                       st.getColumn(6).getDouble()});
+    }
+    return out;
 }
 
 bool Store::add_feedback(const std::string& request_id, double score, const std::string& comment) {

@@ -108,6 +108,24 @@ struct RouteLogEntry {
     double latency_ms = 0;
     std::string outcome; // ok | error | refused | budget
     std::string error;
+    // The probability with which the rule chose its first model (1 for a rule that does not
+    // draw; a split's weight share); null in rows logged before schema 6.
+    std::optional<double> propensity;
+    bool online = false;          // the rule learns from this request's reward (bandit)
+    std::string prompt;           // the user text, kept only when online (for offline estimates)
+    std::optional<double> reward; // the evaluator's score, when a bench run routed it
+    std::optional<double> feedback; // read only: the mean of `orch feedback` scores
+};
+
+// A learning rule's evidence for one model on one task type (sums, so updates add).
+struct BanditArm {
+    std::string policy;
+    std::string rule;
+    std::string task_type;
+    std::string model;
+    double n = 0;
+    double reward_sum = 0;
+    double cost_sum = 0;
 };
 
 // A response kept for reuse; its original latency is kept with it.
@@ -268,7 +286,7 @@ struct StepRow {
 std::string work_key(const std::string& suite, const std::string& task_id, const std::string& target,
                      std::int64_t repeat);
 
-inline constexpr int k_schema_version = 5;
+inline constexpr int k_schema_version = 6;
 
 class Store {
   public:
@@ -305,6 +323,12 @@ class Store {
     // Route log and feedback.
     void log_route(const RouteLogEntry& entry);
     std::optional<RouteLogEntry> route_entry(const std::string& request_id);
+    // Requests routed by a learning rule with a propensity above 0 (policy "" = any), oldest
+    // first, with their feedback.
+    std::vector<RouteLogEntry> logged_decisions(const std::string& policy);
+    // Adds the observations to the stored sums (one transaction), and reads them all back.
+    void add_bandit_observations(const std::vector<BanditArm>& arms);
+    std::vector<BanditArm> bandit_state();
     // Records a score against a routed request; false when the id is unknown.
     bool add_feedback(const std::string& request_id, double score, const std::string& comment);
 
