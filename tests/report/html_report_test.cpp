@@ -133,4 +133,27 @@ TEST_CASE("report::load_curve_file") {
         CHECK_THROWS_AS(orch::report::load_curve_file(dir.write("x.json", "[1, 2]")), orch::Error);
         CHECK_THROWS_AS(orch::report::load_curve_file(dir.file("missing.json")), orch::Error);
     }
+    SUBCASE("many models: the quality-cost curves, plotted with the models as points") {
+        auto path = dir.write(
+            "cq.json",
+            R"({"cost_quality": {"models": [{"model": "big", "cost": 0.01, "quality": 0.9},
+                                             {"model": "<small>", "cost": 0.001, "quality": 0.7}],
+                                 "learned": [[0.001, 0.7], [0.004, 0.88], [0.01, 0.9]],
+                                 "oracle": [[0.0005, 0.95], [0.002, 0.99]]}})");
+        auto curve = orch::report::load_curve_file(path);
+        CHECK(curve.series.empty());
+        REQUIRE(curve.cost_quality.has_value());
+        CHECK(curve.cost_quality->models.size() == 2);
+        REQUIRE(curve.cost_quality->series.size() == 2);
+        CHECK(curve.cost_quality->series[0].first == "learned");
+        std::string svg = orch::report::cost_quality_chart(*curve.cost_quality);
+        CHECK(svg.find("&lt;small&gt;") != std::string::npos);
+        CHECK(svg.find("<small>") == std::string::npos);
+        CHECK(count(svg, "<circle") == 2);
+        CHECK(count(svg, "class=\"curve\"") == 4); // two paths, two legend lines
+        auto bad = dir.write("cqbad.json", R"({"cost_quality": {"learned": [[0.1]]}})");
+        CHECK_THROWS_WITH(orch::report::load_curve_file(bad),
+                          doctest::Contains("cqbad.json: cost_quality.learned: expected an array "
+                                            "of [cost, quality] points"));
+    }
 }
