@@ -22,7 +22,8 @@ SimServerProcess::SimServerProcess(const std::string& providers, const std::vect
         cmd += " " + shell_quote(a);
     }
     m_process = std::make_unique<BackgroundProcess>(cmd, m_out);
-    m_port = wait_for_listening_port(*m_process, 10);
+    // Generous: under a sanitizer on a loaded machine, loading a large answer key takes seconds.
+    m_port = wait_for_listening_port(*m_process, 60);
     INFO(m_process->output());
     REQUIRE(m_port != 0);
 }
