@@ -1042,8 +1042,7 @@ class BenchRun {
             if (const auto& row = m_batch.back(); row.score) {
                 entry.reward = row.score;
                 if (auto obs = route::bandit_observation(entry, *row.score)) {
-                    m_bandits->observe(obs->policy, obs->rule, obs->task_type, obs->model, obs->reward_sum,
-                                       obs->cost_sum);
+                    m_bandits->observe(*obs);
                 }
             }
         }

@@ -62,22 +62,12 @@ bool two_model_route(const learn::RunTable& table, const TuneArgs& a) {
     if (table.models.size() != 2) {
         return false;
     }
-    std::map<std::string, std::pair<double, double>> sums; // model → (score, cost)
-    for (const auto& e : table.examples) {
-        if (e.outcomes.size() == 2) {
-            for (const auto& [model, o] : e.outcomes) {
-                sums[model].first += o.score;
-                sums[model].second += o.cost_usd;
-            }
-        }
-    }
-    if (sums.size() != 2) {
-        return true;
-    }
-    const auto& [a_score, a_cost] = sums.begin()->second;
-    const auto& [b_score, b_cost] = std::next(sums.begin())->second;
+    auto means = learn::model_means(table);
+    const auto& a_mean = means.begin()->second;
+    const auto& b_mean = std::next(means.begin())->second;
     // The better model must also be the dearer one.
-    return (a_score > b_score) == (a_cost > b_cost) && a_score != b_score;
+    return (a_mean.score > b_mean.score) == (a_mean.cost_usd > b_mean.cost_usd) &&
+           a_mean.score != b_mean.score;
 }
 
 void check_range(bool ok, const char* option, const char* expected) {

@@ -596,11 +596,7 @@ ManyTuned tune_many(const RunTable& table, const ManyTuneOptions& options) {
 }
 
 std::string many_policy_toml(const ManyTuned& t, const std::string& router_ref) {
-    std::string out;
-    out += "# Written by orch tune. Rules are tried in order; the first whose `when` matches "
-           "decides.\n";
-    out += fmt::format("name = {}\n", toml_string(t.name));
-    out += fmt::format("description = {}\n", toml_string(t.description));
+    std::string out = policy_header(t.name, t.description);
     switch (t.kind) {
     case ManyTuned::Kind::learned:
         out += "\n[[rules]]\n";
@@ -765,20 +761,15 @@ ManyEvaluation evaluate_many(const RunTable& table, const ManyEvaluateOptions& o
 
 namespace {
 
+// The mean over seeds; NaN when any seed's figure is undefined (NaN propagates through it).
+double mean_or_nan(const std::vector<double>& xs) { return xs.empty() ? k_nan : util::mean(xs); }
+
 nlohmann::json mean_of(const std::vector<double>& xs) {
-    std::vector<double> finite;
-    for (double x : xs) {
-        if (std::isfinite(x)) {
-            finite.push_back(x);
-        }
-    }
     nlohmann::json per_seed = nlohmann::json::array();
     for (double x : xs) {
         per_seed.push_back(num(x));
     }
-    return {{"mean", finite.size() == xs.size() && !xs.empty() ? num(util::mean(finite))
-                                                               : nlohmann::json()},
-            {"per_seed", per_seed}};
+    return {{"mean", num(mean_or_nan(xs))}, {"per_seed", per_seed}};
 }
 
 template <class F> std::vector<double> per_seed(const ManyEvaluation& e, F f) {
@@ -878,16 +869,7 @@ void print_many_evaluation(const ManyEvaluation& e, std::ostream& out) {
                        "{:.0f}% held out\n",
                        e.run_id, e.prompts, e.models.size(), e.task_types, e.seeds.size(),
                        e.holdout * 100);
-    auto mean = [&](auto f) {
-        std::vector<double> xs = per_seed(e, f);
-        std::vector<double> finite;
-        for (double x : xs) {
-            if (std::isfinite(x)) {
-                finite.push_back(x);
-            }
-        }
-        return finite.size() == xs.size() ? util::mean(finite) : k_nan;
-    };
+    auto mean = [&](auto f) { return mean_or_nan(per_seed(e, f)); };
     out << "  single models (held out):\n";
     for (std::size_t m = 0; m < e.models.size(); ++m) {
         out << fmt::format("    {:<28} quality {:.3f}  {} per task\n", e.models[m],

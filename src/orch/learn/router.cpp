@@ -46,6 +46,26 @@ std::size_t best_choice(const std::vector<double>& quality, const std::vector<do
     return best;
 }
 
+std::vector<std::size_t> rank_choices(const std::vector<double>& quality,
+                                      const std::vector<double>& cost, double lambda) {
+    std::vector<std::size_t> left(quality.size());
+    for (std::size_t i = 0; i < left.size(); ++i) {
+        left[i] = i;
+    }
+    std::vector<std::size_t> order;
+    while (!left.empty()) {
+        std::vector<double> q, c;
+        for (std::size_t i : left) {
+            q.push_back(quality[i]);
+            c.push_back(cost[i]);
+        }
+        auto at = left.begin() + static_cast<std::ptrdiff_t>(best_choice(q, c, lambda));
+        order.push_back(*at);
+        left.erase(at);
+    }
+    return order;
+}
+
 QualityRouter::QualityRouter(FeatureConfig features, std::vector<std::string> models,
                              std::vector<LogisticModel> quality, ModelCosts costs)
     : m_features(features), m_models(std::move(models)), m_quality(std::move(quality)),

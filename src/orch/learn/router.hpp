@@ -29,6 +29,9 @@ struct ModelCosts {
 // Index of the model maximising q − λ·c; ties go to the cheaper, then the earlier model.
 std::size_t best_choice(const std::vector<double>& quality, const std::vector<double>& cost,
                         double lambda);
+// Every index, best first by the same rule (the rule's chain: its choice, then its fallbacks).
+std::vector<std::size_t> rank_choices(const std::vector<double>& quality,
+                                      const std::vector<double>& cost, double lambda);
 
 class QualityRouter {
   public:

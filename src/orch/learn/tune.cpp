@@ -170,6 +170,20 @@ ThresholdChoice choose_threshold(const TrainingSet& set, const std::vector<std::
     return c;
 }
 
+std::map<std::string, ModelMean> model_means(const RunTable& table) {
+    std::map<std::string, ModelMean> means;
+    std::map<std::string, double> counts;
+    for (const auto& e : table.examples) {
+        for (const auto& [model, o] : e.outcomes) {
+            auto& m = means[model];
+            double n = counts[model] += 1;
+            m.score += (o.score - m.score) / n;
+            m.cost_usd += (o.cost_usd - m.cost_usd) / n;
+        }
+    }
+    return means;
+}
+
 std::pair<std::string, std::string> choose_models(const RunTable& table, const std::string& weak,
                                                   const std::string& strong) {
     auto known = [&](const std::string& m) {
@@ -182,33 +196,22 @@ std::pair<std::string, std::string> choose_models(const RunTable& table, const s
                                     flag, table.run_id, m, util::join(table.models, ", ")));
         }
     }
-    // Mean score and cost per model over the run.
-    std::map<std::string, std::pair<double, double>> sums;
-    std::map<std::string, double> counts;
-    for (const auto& e : table.examples) {
-        for (const auto& [model, o] : e.outcomes) {
-            sums[model].first += o.score;
-            sums[model].second += o.cost_usd;
-            counts[model] += 1;
-        }
-    }
+    std::map<std::string, ModelMean> means = model_means(table);
     std::string w = weak, s = strong;
     if (s.empty()) {
         double best = -1;
-        for (const auto& [model, sum] : sums) {
-            double q = sum.first / counts[model];
-            if (model != w && q > best) {
-                best = q;
+        for (const auto& [model, m] : means) {
+            if (model != w && m.score > best) {
+                best = m.score;
                 s = model;
             }
         }
     }
     if (w.empty()) {
         double cheapest = 0;
-        for (const auto& [model, sum] : sums) {
-            double c = sum.second / counts[model];
-            if (model != s && (w.empty() || c < cheapest)) {
-                cheapest = c;
+        for (const auto& [model, m] : means) {
+            if (model != s && (w.empty() || m.cost_usd < cheapest)) {
+                cheapest = m.cost_usd;
                 w = model;
             }
         }
@@ -283,12 +286,16 @@ TunedPolicy tune_policy(const RunTable& table, const TuneOptions& options) {
     return p;
 }
 
+std::string policy_header(const std::string& name, const std::string& description) {
+    std::string out = "# Written by orch tune. Rules are tried in order; the first whose `when` "
+                      "matches decides.\n";
+    out += fmt::format("name = {}\n", toml_string(name));
+    out += fmt::format("description = {}\n", toml_string(description));
+    return out;
+}
+
 std::string policy_toml(const TunedPolicy& p, const std::string& scorer_ref) {
-    std::string out;
-    out += "# Written by orch tune. Rules are tried in order; the first whose `when` matches "
-           "decides.\n";
-    out += fmt::format("name = {}\n", toml_string(p.name));
-    out += fmt::format("description = {}\n", toml_string(p.description));
+    std::string out = policy_header(p.name, p.description);
     for (const auto& r : p.fixed) {
         out += "\n[[rules]]\n";
         out += fmt::format("# {} results: mean {:.3f}, 95% lower bound {:.3f}, ${:.6f} per task\n",

@@ -11,6 +11,7 @@
 #include <orch/learn/scorer.hpp>
 #include <orch/learn/trainer.hpp>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -84,6 +85,13 @@ ThresholdChoice choose_threshold(const TrainingSet& set, const std::vector<std::
                                  const TrainOptions& options, const ThresholdCriterion& criterion,
                                  const std::set<std::string>& skip_types = {});
 
+// Each model's mean score and mean cost per call over every prompt it answered in the run.
+struct ModelMean {
+    double score = 0;
+    double cost_usd = 0;
+};
+std::map<std::string, ModelMean> model_means(const RunTable& table);
+
 // The weak and strong models: as given (checked against the run), else chosen from it.
 // Throws orch::Error(config) naming the run's models when one is unknown.
 std::pair<std::string, std::string> choose_models(const RunTable& table, const std::string& weak,
@@ -98,6 +106,8 @@ std::string write_policy(const TunedPolicy& policy, const std::string& policy_pa
 
 // The policy file's text, given the scorer path to write into it.
 std::string policy_toml(const TunedPolicy& policy, const std::string& scorer_ref);
+// The lines every policy file orch tune writes begins with: a comment, name and description.
+std::string policy_header(const std::string& name, const std::string& description);
 // Writes a policy file; throws orch::Error(config) when it cannot.
 void write_policy_text(const std::string& policy_path, const std::string& text);
 // TOML values for the policy files orch tune writes: a quoted string, and a float that never

@@ -9,19 +9,17 @@ void BanditBook::load(const std::vector<store::BanditArm>& arms) {
     }
 }
 
-void BanditBook::observe(const std::string& policy, const std::string& rule,
-                         const std::string& task_type, const std::string& model, double reward,
-                         double cost_usd) {
+void BanditBook::observe(const store::BanditArm& o) {
     std::lock_guard lock(m_mutex);
-    auto& arm = m_arms[{policy, rule, task_type}][model];
-    arm.policy = policy;
-    arm.rule = rule;
-    arm.task_type = task_type;
-    arm.model = model;
-    arm.n += 1;
-    arm.reward_sum += reward;
-    arm.cost_sum += cost_usd;
-    m_pending.push_back({policy, rule, task_type, model, 1, reward, cost_usd});
+    auto& arm = m_arms[{o.policy, o.rule, o.task_type}][o.model];
+    arm.policy = o.policy;
+    arm.rule = o.rule;
+    arm.task_type = o.task_type;
+    arm.model = o.model;
+    arm.n += o.n;
+    arm.reward_sum += o.reward_sum;
+    arm.cost_sum += o.cost_sum;
+    m_pending.push_back(o);
 }
 
 std::vector<store::BanditArm> BanditBook::take_pending() {

@@ -18,8 +18,8 @@ namespace orch::route {
 class BanditBook {
   public:
     void load(const std::vector<store::BanditArm>& arms);
-    void observe(const std::string& policy, const std::string& rule, const std::string& task_type,
-                 const std::string& model, double reward, double cost_usd);
+    // Adds an observation (bandit_observation's) to the sums, and to what is to be written.
+    void observe(const store::BanditArm& observation);
     std::vector<store::BanditArm> take_pending();
     // Reads this book (thread-safe); it must outlive the source.
     BanditSource source();

@@ -49,7 +49,7 @@ std::string split_pick(const config::PolicyRule& rule, const std::string& reques
     }
     // 53 uniform bits of a stable hash; the rule name decorrelates two canaries on one key.
     std::uint64_t h = util::hash64(request_key, util::hash64(rule.name));
-    double u = static_cast<double>(h >> 11) * 0x1.0p-53 * total;
+    double u = util::unit_interval(h) * total;
     double acc = 0;
     for (const auto& [model, weight] : rule.split) {
         acc += weight;
@@ -308,59 +308,35 @@ std::vector<std::string> planned_models(const config::PolicyRule& rule, const Ro
     case config::RuleAction::bandit: {
         std::vector<store::BanditArm> arms =
             bandit ? bandit(policy.name, rule.name, in.task_type) : std::vector<store::BanditArm>{};
-        std::vector<double> q, c;
+        std::vector<double> q, c, seen;
         for (const auto& name : rule.models) {
-            const store::BanditArm* arm = nullptr;
-            for (const auto& a : arms) {
-                if (a.model == name) {
-                    arm = &a;
-                }
-            }
+            auto arm = std::find_if(arms.begin(), arms.end(),
+                                    [&](const store::BanditArm& a) { return a.model == name; });
+            double n = arm != arms.end() ? arm->n : 0;
             // Optimistic for what is untried (one imagined success), so each model gets tried.
-            double n = arm != nullptr ? arm->n : 0;
-            q.push_back(((arm != nullptr ? arm->reward_sum : 0) + 1) / (n + 1));
+            q.push_back(((arm != arms.end() ? arm->reward_sum : 0) + 1) / (n + 1));
             const auto* m = providers.find_model(name);
             double priced = m != nullptr ? estimate_cost_usd(*m, d.input_tokens, in.params) : 0;
             c.push_back(n > 0 ? arm->cost_sum / n : priced);
+            seen.push_back(n);
         }
-        std::size_t greedy = learn::best_choice(q, c, rule.lambda);
+        std::vector<std::size_t> ranked = learn::rank_choices(q, c, rule.lambda);
+        std::size_t greedy = ranked.front();
         // The draws: a stable hash of the request (its key, else its text) and the rule's seed.
         std::string key = in.request_key.empty() ? in.task_type + "\n" + f_text_of(in) : in.request_key;
         std::uint64_t h = util::hash64(key, util::hash64(rule.name, rule.seed));
-        double u = static_cast<double>(h >> 11) * 0x1.0p-53;
-        auto n = static_cast<double>(rule.models.size());
-        std::size_t pick = greedy;
-        bool explore = u < rule.epsilon;
-        if (explore) {
-            pick = static_cast<std::size_t>(util::mix64(h) % rule.models.size());
-        }
-        d.propensity = (pick == greedy ? 1 - rule.epsilon : 0) + rule.epsilon / n;
+        bool explore = util::unit_interval(h) < rule.epsilon;
+        std::size_t pick = explore ? static_cast<std::size_t>(util::mix64(h) % rule.models.size()) : greedy;
+        d.propensity = (pick == greedy ? 1 - rule.epsilon : 0) +
+                       rule.epsilon / static_cast<double>(rule.models.size());
         d.online = true;
         d.note = fmt::format("bandit {} {} (greedy: {}, mean reward {:.3f} over {} observations; "
                              "chosen with probability {:.3f})",
                              explore ? "explored" : "exploited", rule.models[pick],
-                             rule.models[greedy], q[greedy],
-                             [&] {
-                                 for (const auto& a : arms) {
-                                     if (a.model == rule.models[greedy]) {
-                                         return a.n;
-                                     }
-                                 }
-                                 return 0.0;
-                             }(),
-                             d.propensity);
+                             rule.models[greedy], q[greedy], seen[greedy], d.propensity);
+        // The drawn model first, then the others by their estimates, as fallbacks.
         add(rule.models[pick]);
-        // The others by their estimates, as fallbacks.
-        std::vector<std::size_t> rest;
-        for (std::size_t i = 0; i < rule.models.size(); ++i) {
-            if (i != pick) {
-                rest.push_back(i);
-            }
-        }
-        std::stable_sort(rest.begin(), rest.end(), [&](std::size_t a, std::size_t b) {
-            return q[a] - rule.lambda * c[a] > q[b] - rule.lambda * c[b];
-        });
-        for (std::size_t i : rest) {
+        for (std::size_t i : ranked) {
             add(rule.models[i]);
         }
         break;
@@ -388,22 +364,11 @@ std::vector<std::string> planned_models(const config::PolicyRule& rule, const Ro
                 rq.push_back(q[k]);
                 rc.push_back(c[k]);
             }
-            std::vector<std::size_t> left(order.size());
-            for (std::size_t i = 0; i < left.size(); ++i) {
-                left[i] = i;
-            }
             std::string scores;
-            while (!left.empty()) {
-                std::vector<double> lq, lc;
-                for (std::size_t i : left) {
-                    lq.push_back(rq[i]);
-                    lc.push_back(rc[i]);
-                }
-                std::size_t pick = left[learn::best_choice(lq, lc, rule.lambda)];
+            for (std::size_t pick : learn::rank_choices(rq, rc, rule.lambda)) {
                 add(rule.models[pick]);
                 scores += fmt::format("{}{} {:.3f} - {:.4g} x ${:.6f}", scores.empty() ? "" : "; ",
                                       rule.models[pick], rq[pick], rule.lambda, rc[pick]);
-                left.erase(std::find(left.begin(), left.end(), pick));
             }
             d.note = fmt::format("learned quality - lambda x cost: {}", scores);
             break;

@@ -14,7 +14,7 @@ class Rng {
         return mix64(m_state);
     }
     // Uniform in [0, 1).
-    double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+    double uniform() { return unit_interval(next()); }
     // Uniform integer in [0, n); n > 0.
     std::uint64_t below(std::uint64_t n) { return next() % n; }
     double normal() {
